@@ -1,0 +1,227 @@
+"""Operator commands (SPEC 5.2), each a few lines around a store/ or bot/ function.
+
+The scheduler's commands (`tick`, `run-scheduler`) live in scheduler/cli.py and are
+registered by wsgi.py, so that bot/ never imports scheduler/.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from bot.extensions import db_session, resources, settings
+from bot.security import hash_api_token, hash_password, new_api_token
+from store import importer, migrate
+from store.audit import record_audit
+from store.models import Role, Store
+from store.staff import (
+    StoreFields,
+    add_api_token,
+    ensure_store,
+    get_store,
+    get_user,
+    upsert_store,
+    upsert_user,
+)
+from store.validate import is_timezone, normalize_phone
+
+
+def init_app(app: Flask) -> None:
+    """Register the operator commands on `app`."""
+    app.cli.add_command(db)
+    for command in (import_patients, create_store, create_user, create_api_token):
+        app.cli.add_command(command)
+
+
+def ensure_default_store() -> Store:
+    """Create the default store of PHARMACY_* settings when it does not exist yet."""
+    config = settings()
+    return ensure_store(
+        db_session(),
+        config.pharmacy_store_code,
+        StoreFields(
+            name=config.pharmacy_name,
+            phone=config.pharmacy_phone,
+            timezone=config.pharmacy_timezone,
+            from_number=config.twilio_from_number,
+            messaging_service_sid=config.twilio_messaging_service_sid,
+        ),
+    )
+
+
+@click.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def upgrade(revision: str) -> None:
+    """Apply migrations, then make sure the default store exists."""
+    migrate.upgrade(settings().database_url, revision)
+    ensure_default_store()
+    db_session().commit()
+    click.echo(f"database at {migrate.current_revision(resources().db.engine)}")
+
+
+@db.command()
+@click.argument("revision")
+@with_appcontext
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. base)."""
+    migrate.downgrade(settings().database_url, revision)
+    click.echo(f"database at {migrate.current_revision(resources().db.engine)}")
+
+
+@click.command("import-patients")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", "store_code", help="Store for rows whose store column is empty.")
+@click.option("--dry-run", is_flag=True, help="Validate and report, change nothing.")
+@with_appcontext
+def import_patients(csv_file: Path, store_code: str | None, dry_run: bool) -> None:
+    """Upsert patients, enrollments and medicines from CSV_FILE (SPEC 5.4)."""
+    session = db_session()
+    default_store = ensure_default_store().code if store_code is None else store_code
+    if get_store(session, default_store) is None:
+        raise click.ClickException(f"unknown store {default_store!r}")
+    session.commit()
+
+    def report_rejected(row: int, reason: str) -> None:
+        click.echo(f"row {row}: {reason}", err=True)
+
+    try:
+        with csv_file.open("rb") as raw:
+            importer.check_utf8(raw)
+        with _progress(csv_file) as lines:
+            report = importer.import_patients(
+                session,
+                lines,
+                default_store=default_store,
+                on_reject=report_rejected,
+                commit=not dry_run,
+            )
+    except importer.ImportFileError as error:
+        raise click.ClickException(f"{csv_file}: {error}") from None
+    record_audit(
+        session,
+        "import_patients",
+        actor="cli",
+        target=csv_file.name,
+        detail={"dry_run": dry_run, "rows": report.rows, "rejected": report.rejected_rows},
+    )
+    session.commit()
+    click.echo(("dry run, nothing saved\n" if dry_run else "") + report.summary())
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[Iterable[str]]:
+    """Open the CSV as text; on a big file at a terminal, show a progress bar while reading."""
+    size = path.stat().st_size
+    with path.open(encoding="utf-8", newline="") as file:
+        if size < 1 << 20 or not sys.stderr.isatty():
+            yield file
+            return
+        with click.progressbar(length=size, label="importing", file=sys.stderr) as bar:
+
+            def lines() -> Iterator[str]:
+                for line in file:
+                    bar.update(len(line.encode()))
+                    yield line
+
+            yield lines()
+
+
+@click.command("create-store")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--phone", required=True, help="Callback number patients can call.")
+@click.option("--timezone", required=True, help="IANA name, e.g. America/Chicago.")
+@click.option("--from-number", help="Twilio number (E.164) this store sends from.")
+@click.option("--messaging-service-sid", help="Twilio Messaging Service (MG...) to send with.")
+@with_appcontext
+def create_store(
+    code: str,
+    name: str,
+    phone: str,
+    timezone: str,
+    from_number: str | None,
+    messaging_service_sid: str | None,
+) -> None:
+    """Create or update a store."""
+    values = StoreFields(
+        name=name.strip(),
+        phone=_phone_option("--phone", phone),
+        timezone=timezone,
+        from_number=_phone_option("--from-number", from_number) if from_number else None,
+        messaging_service_sid=messaging_service_sid,
+    )
+    if not is_timezone(timezone):
+        raise click.BadParameter(f"unknown timezone {timezone!r}", param_hint="--timezone")
+    if messaging_service_sid and not messaging_service_sid.startswith("MG"):
+        raise click.BadParameter("must start with MG", param_hint="--messaging-service-sid")
+    if not name.strip() or not code.strip() or len(code) > 32:
+        raise click.UsageError("CODE (up to 32 characters) and --name must not be empty")
+    session = db_session()
+    store, created = upsert_store(session, code.strip(), values)
+    record_audit(session, "create_store", actor="cli", store_id=store.id, target=store.code)
+    session.commit()
+    click.echo(f"store {store.code} {'created' if created else 'updated'}")
+
+
+def _phone_option(option: str, value: str) -> str:
+    e164 = normalize_phone(value)
+    if e164 is None:
+        raise click.BadParameter(f"not a valid phone number: {value!r}", param_hint=option)
+    return e164
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--store", "store_codes", multiple=True, required=True, help="Repeat for several.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user(email: str, role: str, store_codes: tuple[str, ...], password_stdin: bool) -> None:
+    """Create or update a staff login."""
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("must be an email address", param_hint="EMAIL")
+    session = db_session()
+    stores = []
+    for code in store_codes:
+        store = get_store(session, code)
+        if store is None:
+            raise click.BadParameter(f"unknown store {code!r}", param_hint="--store")
+        stores.append(store)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.BadParameter("must be at least 10 characters", param_hint="password")
+    user, created = upsert_user(session, email, Role(role), stores, hash_password(password))
+    record_audit(session, "create_user", actor="cli", target=user.email, detail={"role": role})
+    session.commit()
+    click.echo(f"user {user.email} {'created' if created else 'updated'} ({role})")
+
+
+@click.command("create-api-token")
+@click.argument("email")
+@with_appcontext
+def create_api_token(email: str) -> None:
+    """Print a new API token for EMAIL; it is shown once and stored hashed."""
+    session = db_session()
+    user = get_user(session, email)
+    if user is None:
+        raise click.BadParameter(f"no user {email!r}", param_hint="EMAIL")
+    token = new_api_token()
+    add_api_token(session, user, hash_api_token(token), token[:12])
+    record_audit(session, "create_api_token", actor="cli", user_id=user.id, target=user.email)
+    session.commit()
+    click.echo(token)

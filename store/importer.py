@@ -1,0 +1,519 @@
+"""Patient import from the pharmacy management system's CSV export (SPEC 5.4).
+
+One row per medicine; the patient columns repeat on each of that patient's rows. The import is
+an upsert keyed on (store, patient_id) and (patient, medication):
+
+* every row is validated on its own; a bad row is reported with its spreadsheet row number and
+  reason, and the good rows still import;
+* running the same file twice changes nothing and says so;
+* a patient's anchor date, details or medicine list change in place; medicines that are no
+  longer in the file for a patient that is, are removed;
+* memory stays bounded on large files: rows are applied in batches and each batch is flushed
+  and forgotten. Which patients and medicines a run has already seen is stamped on the rows
+  themselves (`import_run`), not kept in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import IO, Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from store.models import Channel, Enrollment, Language, Medicine, MedType, Package, Patient, Store
+from store.validate import is_timezone, normalize_phone
+
+REQUIRED_COLUMNS = (
+    "patient_id",
+    "first_name",
+    "last_name",
+    "phone",
+    "anchor_date",
+    "medication",
+    "med_type",
+)
+OPTIONAL_COLUMNS = (
+    "store",
+    "language",
+    "channel",
+    "timezone",
+    "cycle_days",
+    "consent_date",
+    "phi_ok",
+    "days_supply",
+    "last_fill_date",
+    "refills_remaining",
+    "quantity",
+    "daily_dose",
+    "package",
+    "controlled",
+)
+BATCH_ROWS = 500
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0", ""}
+_LANGUAGES = {"en": Language.EN, "english": Language.EN, "es": Language.ES, "spanish": Language.ES}
+_LANGUAGES |= {"espanol": Language.ES, "español": Language.ES}
+_CHANNELS = {"sms": Channel.SMS, "text": Channel.SMS, "voice": Channel.VOICE, "call": Channel.VOICE}
+_CHANNELS |= {"phone": Channel.VOICE, "ivr": Channel.VOICE}
+_PACKAGES = {"splittable": Package.SPLITTABLE, "whole": Package.WHOLE}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (not CSV, missing columns)."""
+
+
+class RowError(ValueError):
+    """One row cannot be imported; the message says why."""
+
+
+@dataclass(frozen=True)
+class PatientFields:
+    first_name: str
+    last_name: str
+    phone: str
+    language: Language
+    channel: Channel
+    timezone: str | None
+    consent_date: dt.date | None
+    phi_ok: bool
+
+
+@dataclass(frozen=True)
+class MedicineFields:
+    med_type: MedType
+    days_supply: int | None
+    last_fill_date: dt.date | None
+    refills_remaining: int | None
+    quantity: float | None
+    daily_dose: float | None
+    package: Package
+    controlled: bool
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One validated CSV row."""
+
+    row: int
+    store_code: str
+    store_id: int
+    patient_id: str
+    patient: PatientFields
+    anchor_date: dt.date
+    cycle_days: int
+    medication: str
+    medicine: MedicineFields
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.store_code, self.patient_id)
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, on a dry run, would do)."""
+
+    rows: int = 0
+    patients_created: int = 0
+    patients_updated: int = 0
+    patients_unchanged: int = 0
+    enrollments_changed: int = 0
+    medicines_created: int = 0
+    medicines_updated: int = 0
+    medicines_unchanged: int = 0
+    medicines_removed: int = 0
+    duplicate_rows: int = 0
+    rejected_rows: int = 0
+
+    @property
+    def changes(self) -> int:
+        return (
+            self.patients_created
+            + self.patients_updated
+            + self.enrollments_changed
+            + self.medicines_created
+            + self.medicines_updated
+            + self.medicines_removed
+        )
+
+    def summary(self) -> str:
+        """Describe the outcome in a few lines for the operator."""
+        lines = [
+            f"rows read: {self.rows}, rejected: {self.rejected_rows}, "
+            f"duplicates skipped: {self.duplicate_rows}",
+            f"patients: {self.patients_created} created, {self.patients_updated} updated, "
+            f"{self.patients_unchanged} unchanged; enrollments changed: {self.enrollments_changed}",
+            f"medicines: {self.medicines_created} created, {self.medicines_updated} updated, "
+            f"{self.medicines_unchanged} unchanged, {self.medicines_removed} removed",
+        ]
+        if self.changes == 0:
+            lines.append("no changes")
+        return "\n".join(lines)
+
+
+RejectHandler = Callable[[int, str], None]
+
+
+@dataclass
+class _StoreInfo:
+    id: int
+    region: str
+
+
+@dataclass
+class _Run:
+    """The state of one import run that must survive across batches."""
+
+    id: str
+    stores: dict[str, _StoreInfo]
+    default_store: str
+    report: ImportReport = field(default_factory=ImportReport)
+    # Patients with a rejected row keep the medicines the file did not list: a typo in one
+    # row must not delete that medicine from the patient's profile.
+    protected: set[tuple[str, str]] = field(default_factory=set)
+
+    def reject(self, on_reject: RejectHandler, row: int, reason: str, key: tuple[str, str]) -> None:
+        self.report.rejected_rows += 1
+        self.protected.add(key)
+        on_reject(row, reason)
+
+
+def import_patients(
+    session: Session,
+    lines: Iterable[str],
+    *,
+    default_store: str,
+    on_reject: RejectHandler,
+    commit: bool = True,
+) -> ImportReport:
+    """Import the CSV text `lines` and return the report.
+
+    With `commit`, each batch is committed as it completes, so a crash part-way keeps the
+    batches already done (and a rerun finishes the job). Without it, everything is flushed
+    and then rolled back: a dry run that still exercises every database constraint.
+    """
+    stores = {s.code: _StoreInfo(s.id, s.region) for s in session.scalars(select(Store))}
+    if default_store not in stores:
+        raise ImportFileError(f"unknown store {default_store!r}")
+    run = _Run(id=uuid.uuid4().hex, stores=stores, default_store=default_store)
+    try:
+        batch: list[ImportRow] = []
+        for row in _read_rows(lines, run, on_reject):
+            batch.append(row)
+            if len(batch) >= BATCH_ROWS:
+                _apply_batch(session, batch, run, on_reject)
+                _finish_batch(session, commit)
+                batch = []
+        _apply_batch(session, batch, run, on_reject)
+        run.report.medicines_removed = _remove_missing_medicines(session, run)
+        _finish_batch(session, commit)
+    finally:
+        if not commit:
+            session.rollback()
+    return run.report
+
+
+def _finish_batch(session: Session, commit: bool) -> None:
+    session.flush()
+    if commit:
+        session.commit()
+    # Forget the batch's objects: the database holds them now, memory does not have to.
+    session.expunge_all()
+
+
+def _read_rows(lines: Iterable[str], run: _Run, on_reject: RejectHandler) -> Iterator[ImportRow]:
+    reader = csv.DictReader(_strip_bom(lines))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ImportFileError(f"missing required columns: {', '.join(missing)}")
+    reader.fieldnames = header
+    row_number = 1  # the header is spreadsheet row 1
+    for raw in reader:
+        row_number += 1
+        run.report.rows += 1
+        try:
+            yield _parse_row(raw, row_number, run)
+        except RowError as error:
+            store = str(raw.get("store") or "").strip() or run.default_store
+            key = (store, str(raw.get("patient_id") or "").strip())
+            run.reject(on_reject, row_number, str(error), key)
+
+
+def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
+    first = True
+    for line in lines:
+        if first:
+            line = line.removeprefix("\ufeff")
+            first = False
+        yield line
+
+
+def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
+    if None in raw:
+        raise RowError("more cells than columns in the header")
+    cell = _Cells(raw)
+    store_code = cell.text("store", required=False, max_len=32) or run.default_store
+    store = run.stores.get(store_code)
+    if store is None:
+        raise RowError(f"unknown store {store_code!r}")
+    phone_raw = cell.text("phone", max_len=40)
+    phone = normalize_phone(phone_raw, store.region)
+    if phone is None:
+        raise RowError(f"invalid phone number {phone_raw!r}")
+    timezone = cell.text("timezone", required=False, max_len=64) or None
+    if timezone is not None and not is_timezone(timezone):
+        raise RowError(f"unknown timezone {timezone!r} (use an IANA name like America/Chicago)")
+    patient = PatientFields(
+        first_name=cell.text("first_name", max_len=80),
+        last_name=cell.text("last_name", max_len=80),
+        phone=phone,
+        language=cell.choice("language", _LANGUAGES, Language.EN),
+        channel=cell.choice("channel", _CHANNELS, Channel.SMS),
+        timezone=timezone,
+        consent_date=cell.date("consent_date", required=False),
+        phi_ok=cell.boolean("phi_ok"),
+    )
+    medicine = MedicineFields(
+        med_type=cell.choice("med_type", {"maintenance": MedType.MAINTENANCE, "prn": MedType.PRN}),
+        days_supply=cell.integer("days_supply", 1, 400),
+        last_fill_date=cell.date("last_fill_date", required=False),
+        refills_remaining=cell.integer("refills_remaining", 0, 99),
+        quantity=cell.number("quantity"),
+        daily_dose=cell.number("daily_dose"),
+        package=cell.choice("package", _PACKAGES, Package.SPLITTABLE),
+        controlled=cell.boolean("controlled"),
+    )
+    anchor_date = cell.date("anchor_date", required=True)
+    assert anchor_date is not None
+    return ImportRow(
+        row=row,
+        store_code=store_code,
+        store_id=store.id,
+        patient_id=cell.text("patient_id", max_len=64),
+        patient=patient,
+        anchor_date=anchor_date,
+        cycle_days=cell.integer("cycle_days", 7, 365) or 30,
+        medication=" ".join(cell.text("medication", max_len=200).split()),
+        medicine=medicine,
+    )
+
+
+class _Cells:
+    """Typed access to one row's cells, raising RowError with the column name."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+
+    def _get(self, name: str) -> str:
+        return str(self.raw.get(name) or "").strip()
+
+    def text(self, name: str, required: bool = True, max_len: int = 200) -> str:
+        value = self._get(name)
+        if required and not value:
+            raise RowError(f"missing {name}")
+        if len(value) > max_len:
+            raise RowError(f"{name} is longer than {max_len} characters")
+        return value
+
+    def choice(self, name: str, allowed: dict[str, Any], default: Any = None) -> Any:
+        value = self._get(name).lower()
+        if not value:
+            if default is None:
+                raise RowError(f"missing {name}")
+            return default
+        if value not in allowed:
+            choices = sorted({str(v) for v in allowed.values()})
+            raise RowError(f"{name} must be {' or '.join(choices)}, not {value!r}")
+        return allowed[value]
+
+    def date(self, name: str, required: bool) -> dt.date | None:
+        value = self._get(name)
+        if not value:
+            if required:
+                raise RowError(f"missing {name}")
+            return None
+        try:
+            if not _DATE.fullmatch(value):
+                raise ValueError
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise RowError(f"{name} must be a date YYYY-MM-DD, not {value!r}") from None
+
+    def integer(self, name: str, low: int, high: int) -> int | None:
+        value = self._get(name)
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise RowError(f"{name} must be a whole number, not {value!r}") from None
+        if not low <= number <= high:
+            raise RowError(f"{name} must be between {low} and {high}, not {number}")
+        return number
+
+    def number(self, name: str) -> float | None:
+        value = self._get(name)
+        if not value:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            raise RowError(f"{name} must be a number, not {value!r}") from None
+        if not 0 < number < 100_000:
+            raise RowError(f"{name} must be a positive number, not {value!r}")
+        return number
+
+    def boolean(self, name: str) -> bool:
+        value = self._get(name).lower()
+        if value in _YES:
+            return True
+        if value in _NO:
+            return False
+        raise RowError(f"{name} must be yes or no, not {value!r}")
+
+
+def _apply_batch(
+    session: Session, batch: list[ImportRow], run: _Run, on_reject: RejectHandler
+) -> None:
+    if not batch:
+        return
+    keys = {(r.store_id, r.patient_id) for r in batch}
+    patients = {
+        (p.store_id, p.external_id): p
+        for p in session.scalars(
+            select(Patient)
+            .where(tuple_(Patient.store_id, Patient.external_id).in_(keys))
+            .options(selectinload(Patient.medicines), selectinload(Patient.enrollment))
+        )
+    }
+    for row in batch:
+        key = (row.store_id, row.patient_id)
+        patient = patients.get(key)
+        if patient is None:
+            patient = patients[key] = Patient(
+                store_id=row.store_id, external_id=row.patient_id, medicines=[]
+            )
+            session.add(patient)
+            run.report.patients_created += 1
+            _set_fields(patient, row.patient)
+        elif patient.import_run != run.id:
+            if _set_fields(patient, row.patient):
+                run.report.patients_updated += 1
+            else:
+                run.report.patients_unchanged += 1
+        elif _differs(patient, row.patient) or _enrollment_differs(patient, row):
+            reason = "patient details differ from an earlier row of this patient"
+            run.reject(on_reject, row.row, reason, row.key)
+            continue
+        if patient.import_run != run.id:
+            patient.import_run = run.id
+            if _set_enrollment(patient, row):
+                run.report.enrollments_changed += 1
+        _apply_medicine(patient, row, run, on_reject)
+
+
+def _apply_medicine(patient: Patient, row: ImportRow, run: _Run, on_reject: RejectHandler) -> None:
+    medicine = next((m for m in patient.medicines if m.name == row.medication), None)
+    if medicine is None:
+        medicine = Medicine(name=row.medication, import_run=run.id)
+        _set_fields(medicine, row.medicine)
+        patient.medicines.append(medicine)
+        run.report.medicines_created += 1
+    elif medicine.import_run == run.id:
+        if _differs(medicine, row.medicine):
+            reason = f"{row.medication!r} is listed twice with different details"
+            run.reject(on_reject, row.row, reason, row.key)
+        else:
+            run.report.duplicate_rows += 1
+    else:
+        medicine.import_run = run.id
+        if _set_fields(medicine, row.medicine):
+            run.report.medicines_updated += 1
+        else:
+            run.report.medicines_unchanged += 1
+
+
+def _differs(target: object, values: PatientFields | MedicineFields) -> bool:
+    return any(getattr(target, f.name) != getattr(values, f.name) for f in fields(values))
+
+
+def _set_fields(target: object, values: PatientFields | MedicineFields) -> bool:
+    """Copy `values` onto `target`; tell whether anything changed."""
+    changed = _differs(target, values)
+    for f in fields(values):
+        setattr(target, f.name, getattr(values, f.name))
+    return changed
+
+
+def _enrollment_differs(patient: Patient, row: ImportRow) -> bool:
+    enrollment = patient.enrollment
+    return enrollment is None or (enrollment.anchor_date, enrollment.cycle_days) != (
+        row.anchor_date,
+        row.cycle_days,
+    )
+
+
+def _set_enrollment(patient: Patient, row: ImportRow) -> bool:
+    if not _enrollment_differs(patient, row):
+        return False
+    if patient.enrollment is None:
+        patient.enrollment = Enrollment(anchor_date=row.anchor_date, cycle_days=row.cycle_days)
+    else:
+        patient.enrollment.anchor_date = row.anchor_date
+        patient.enrollment.cycle_days = row.cycle_days
+    return True
+
+
+def _remove_missing_medicines(session: Session, run: _Run) -> int:
+    """Delete medicines of this run's patients that the file no longer lists."""
+    session.flush()
+    seen_patients = select(Patient.id).where(Patient.import_run == run.id)
+    protected_ids: set[int] = set()
+    for store_code, patient_id in run.protected:
+        store = run.stores.get(store_code)
+        if store is not None:
+            protected_ids.update(
+                session.scalars(
+                    select(Patient.id).where(
+                        Patient.store_id == store.id, Patient.external_id == patient_id
+                    )
+                )
+            )
+    result = session.execute(
+        delete(Medicine)
+        .where(Medicine.patient_id.in_(seen_patients))
+        .where(Medicine.patient_id.not_in(protected_ids))
+        .where((Medicine.import_run != run.id) | Medicine.import_run.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def check_utf8(stream: IO[bytes], chunk_size: int = 1 << 20) -> None:
+    """Raise ImportFileError naming the line of the first byte that is not UTF-8.
+
+    Run before the import so that a file with a broken byte changes nothing at all.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    while chunk := stream.read(chunk_size):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as error:
+            line += chunk[: error.start].count(b"\n")
+            raise ImportFileError(f"line {line} is not valid UTF-8") from None
+        line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ImportFileError(f"line {line} is not valid UTF-8") from None

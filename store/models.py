@@ -1,0 +1,485 @@
+"""Typed SQLAlchemy 2.0 models: the whole persistent state of the service.
+
+Times are timezone-aware UTC everywhere (`UTCDateTime` keeps SQLite honest about that); a
+patient's or store's zone is only used to decide "local day", the send window and how dates
+are printed to the patient. Enumerations are stored as short strings with CHECK constraints so
+the database itself refuses a value the code does not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names make migrations reviewable and identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time as an aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Store aware datetimes as UTC and always read them back aware.
+
+    PostgreSQL keeps the offset (timestamptz); SQLite drops it, so values are converted to UTC
+    on the way in and tagged as UTC on the way out. Naive datetimes are refused: they are bugs.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class Language(enum.StrEnum):
+    EN = "en"
+    ES = "es"
+
+
+class MedType(enum.StrEnum):
+    MAINTENANCE = "maintenance"
+    PRN = "prn"
+
+
+class Package(enum.StrEnum):
+    SPLITTABLE = "splittable"
+    WHOLE = "whole"
+
+
+class CheckinStatus(enum.StrEnum):
+    """SPEC 5.5."""
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    CONFIRMED = "confirmed"
+    FLAGGED = "flagged"
+    UNREACHABLE = "unreachable"
+    OPTED_OUT = "opted_out"
+    EXPIRED = "expired"
+
+
+OPEN_CHECKIN_STATUSES = (CheckinStatus.SCHEDULED, CheckinStatus.IN_PROGRESS)
+
+
+class QueueKind(enum.StrEnum):
+    """SPEC 5.6."""
+
+    MED_CHANGE = "med_change"
+    ADHERENCE = "adherence"
+    PRN_NEED = "prn_need"
+    HEALTH_CHANGE = "health_change"
+    CONCERN = "concern"
+    CALLBACK_REQUEST = "callback_request"
+    NEEDS_HUMAN = "needs_human"
+    UNREACHABLE = "unreachable"
+    OPTED_OUT = "opted_out"
+    INVALID_NUMBER = "invalid_number"
+
+
+class QueueStatus(enum.StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+
+
+class Priority(enum.IntEnum):
+    """Lower sorts first in the queue."""
+
+    HIGH = 1
+    NORMAL = 2
+    LOW = 3
+
+
+class Role(enum.StrEnum):
+    PHARMACIST = "pharmacist"
+    TECHNICIAN = "technician"
+    ADMIN = "admin"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Purpose(enum.StrEnum):
+    """Why an outbound message or call exists; outreach purposes count against the caps."""
+
+    FIRST = "first"
+    REMINDER = "reminder"
+    CALL = "call"
+    REPLY = "reply"
+    STAFF = "staff"
+    SYSTEM = "system"  # opt-out/opt-in confirmations, help, unknown-number replies
+
+
+OUTREACH_PURPOSES = (Purpose.FIRST, Purpose.REMINDER, Purpose.CALL)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(str(m.value)) for m in cls),
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Store(Base):
+    """A pharmacy location: its own number, timezone, send window and lead time."""
+
+    __tablename__ = "stores"
+    __table_args__ = (
+        CheckConstraint("lead_days BETWEEN 3 AND 7", name="lead_days_range"),
+        # SPEC 7: never outside 08:00-20:00 local time, whatever a store asks for.
+        CheckConstraint(
+            "window_start_minute >= 480 AND window_end_minute <= 1200"
+            " AND window_start_minute < window_end_minute",
+            name="send_window_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    timezone: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(2), default="US")
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(40))
+    # The send window in minutes after local midnight (09:00 to 19:00 by default).
+    window_start_minute: Mapped[int] = mapped_column(default=9 * 60)
+    window_end_minute: Mapped[int] = mapped_column(default=19 * 60)
+    lead_days: Mapped[int] = mapped_column(default=7)
+    reminder_delay_hours: Mapped[int] = mapped_column(default=24)
+    unreachable_days: Mapped[int] = mapped_column(default=3)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def window_start(self) -> dt.time:
+        return dt.time(*divmod(self.window_start_minute, 60))
+
+    @property
+    def window_end(self) -> dt.time:
+        return dt.time(*divmod(self.window_end_minute, 60))
+
+
+user_stores = Table(
+    "user_stores",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Patient(Base):
+    """A med sync patient as imported from the pharmacy management system."""
+
+    __tablename__ = "patients"
+    __table_args__ = (
+        UniqueConstraint("store_id", "external_id"),
+        Index("ix_patients_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    external_id: Mapped[str] = mapped_column(String(64))  # the PMS patient_id
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    language: Mapped[Language] = mapped_column(_enum(Language, "language"), default=Language.EN)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.SMS)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the store's
+    consent_date: Mapped[dt.date | None] = mapped_column(Date)
+    phi_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[dt.datetime | None]
+    opted_out_via: Mapped[str | None] = mapped_column(String(32))
+    import_run: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    store: Mapped[Store] = relationship()
+    medicines: Mapped[list[Medicine]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Medicine.name"
+    )
+    enrollment: Mapped[Enrollment | None] = relationship(
+        back_populates="patient", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class Medicine(Base):
+    __tablename__ = "medicines"
+    __table_args__ = (UniqueConstraint("patient_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    med_type: Mapped[MedType] = mapped_column(_enum(MedType, "med_type"))
+    days_supply: Mapped[int | None]
+    last_fill_date: Mapped[dt.date | None] = mapped_column(Date)
+    refills_remaining: Mapped[int | None]
+    quantity: Mapped[float | None] = mapped_column(Float)
+    daily_dose: Mapped[float | None] = mapped_column(Float)
+    package: Mapped[Package] = mapped_column(_enum(Package, "package"), default=Package.SPLITTABLE)
+    controlled: Mapped[bool] = mapped_column(Boolean, default=False)
+    import_run: Mapped[str | None] = mapped_column(String(32))
+
+    patient: Mapped[Patient] = relationship(back_populates="medicines")
+
+
+class Enrollment(Base):
+    """A patient's place in the med sync program: the next anchor date and the cycle."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (CheckConstraint("cycle_days BETWEEN 7 AND 365", name="cycle_days_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    anchor_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    cycle_days: Mapped[int] = mapped_column(default=30)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    patient: Mapped[Patient] = relationship(back_populates="enrollment")
+
+
+class Checkin(Base):
+    """One check-in per enrollment and anchor date; the scheduler's unit of work."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "anchor_date"),
+        # The scheduler sweeps open check-ins by their next attempt time.
+        Index("ix_checkins_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_checkins_anchor_date", "anchor_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    anchor_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[CheckinStatus] = mapped_column(
+        _enum(CheckinStatus, "checkin_status"), default=CheckinStatus.SCHEDULED
+    )
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.SMS)
+    next_attempt_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_outreach_at: Mapped[dt.datetime | None]
+    claimed_until: Mapped[dt.datetime | None]  # a scheduler pass holds it until then
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+    patient: Mapped[Patient] = relationship()
+    enrollment: Mapped[Enrollment] = relationship()
+    store: Mapped[Store] = relationship()
+
+
+class Conversation(Base):
+    """The dialog state of one check-in (or one inbound call), versioned for safe updates."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_patient_id_done", "patient_id", "done"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkins.id", ondelete="CASCADE"), index=True
+    )
+    dialog: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    node: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Message(Base):
+    """Every inbound and outbound text, call and recording: the append-only transcript."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_patient_id_created_at", "patient_id", "created_at"),
+        Index("ix_messages_checkin_id", "checkin_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    purpose: Mapped[Purpose | None] = mapped_column(_enum(Purpose, "purpose"))
+    from_number: Mapped[str] = mapped_column(String(20))
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str | None] = mapped_column(Text)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[int | None]
+    sequence_number: Mapped[int | None]  # last call-progress event applied
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class QueueItem(Base):
+    """Something a pharmacist or technician must look at before the fill."""
+
+    __tablename__ = "queue_items"
+    __table_args__ = (
+        # The queue page: a store's open items by anchor date then priority.
+        Index(
+            "ix_queue_items_store_status_anchor", "store_id", "status", "anchor_date", "priority"
+        ),
+        Index("ix_queue_items_checkin_id", "checkin_id"),
+        Index("ix_queue_items_patient_id", "patient_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    kind: Mapped[QueueKind] = mapped_column(_enum(QueueKind, "queue_kind"))
+    priority: Mapped[int] = mapped_column(default=int(Priority.NORMAL))
+    status: Mapped[QueueStatus] = mapped_column(
+        _enum(QueueStatus, "queue_status"), default=QueueStatus.OPEN
+    )
+    anchor_date: Mapped[dt.date | None] = mapped_column(Date)
+    text: Mapped[str | None] = mapped_column(Text)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[dt.datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[dt.datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    patient: Mapped[Patient | None] = relationship()
+    store: Mapped[Store] = relationship()
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+
+
+class User(Base):
+    """A staff login: pharmacist, technician or admin of one or more stores."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+
+    stores: Mapped[list[Store]] = relationship(secondary=user_stores, order_by=Store.code)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API, stored as a SHA-256 digest.
+
+    Tokens are 256 random bits, not passwords, so a fast digest is the right tool here.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in the UI to tell tokens apart
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """Who saw or did what to whose data, and when."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_patient_id_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(40))  # "user", "cli", "scheduler", "twilio"
+    action: Mapped[str] = mapped_column(String(60))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
+    target: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

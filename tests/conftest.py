@@ -1,0 +1,94 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL), the app,
+its CLI runner, and small factories for the rows most tests need."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import Engine, text
+
+from bot import create_app
+from store import migrate
+from store.db import make_engine
+from store.models import Base
+
+TEST_ENV = {
+    "SECRET_KEY": "test-secret-key",
+    "PHARMACY_STORE_CODE": "main",
+    "PHARMACY_NAME": "Main Street Pharmacy",
+    "PHARMACY_PHONE": "+12025550143",
+    "PHARMACY_TIMEZONE": "America/New_York",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def _reset(engine: Engine) -> None:
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of an empty database for this test run."""
+    url = os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    )
+    engine = make_engine(url)
+    _reset(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    """The test database, migrated to the latest revision once per run."""
+    migrate.upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def engine(migrated_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+def clean_tables(engine: Engine) -> None:
+    """Empty every table, keeping the schema."""
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(engine: Engine, migrated_url: str, tmp_path: Path) -> Iterator[Flask]:
+    clean_tables(engine)
+    app = create_app({**TEST_ENV, "DATABASE_URL": migrated_url}, TESTING=True)
+    app.instance_path = str(tmp_path / "instance")
+    yield app
+    app.extensions["medsync"].db.dispose()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def on_postgres(migrated_url: str) -> bool:
+    return migrated_url.startswith("postgresql")
