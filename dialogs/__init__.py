@@ -1,0 +1,3 @@
+"""Pure conversation logic (no Flask, SQLAlchemy, Twilio or APScheduler)."""
+
+from __future__ import annotations

@@ -1,0 +1,99 @@
+"""Settings (SPEC 5.1): defaults, loud failures on bad values, and the README documents them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import SETTINGS, ConfigError, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = {"SECRET_KEY": "s3cret"}
+
+
+def parse(tmp_path: Path, **env: str) -> Settings:
+    return Settings.from_env({**BASE, **env}, tmp_path)
+
+
+def test_it_has_working_defaults(tmp_path: Path) -> None:
+    settings = parse(tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path}/medsync.sqlite3"
+    assert settings.transport == "console"
+    assert settings.messages_per_second == 0
+    assert settings.calls_per_second == 1
+    assert settings.pharmacy_store_code == "main"
+    assert settings.twilio_api_base_url == "https://api.twilio.com"
+    assert settings.public_base_url is None
+
+
+def test_it_chooses_twilio_when_credentials_are_present(tmp_path: Path) -> None:
+    settings = parse(tmp_path, TWILIO_ACCOUNT_SID="AC123", TWILIO_AUTH_TOKEN="tok")
+    assert settings.transport == "twilio"
+
+
+def test_it_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY is required"):
+        Settings.from_env({}, tmp_path)
+
+
+def test_demo_mode_keeps_one_random_key(tmp_path: Path) -> None:
+    first = Settings.from_env({"MEDSYNC_DEMO": "1"}, tmp_path).secret_key
+    second = Settings.from_env({"MEDSYNC_DEMO": "yes"}, tmp_path).secret_key
+    assert first == second and len(first) == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MEDSYNC_TRANSPORT", "carrier-pigeon", "MEDSYNC_TRANSPORT must be one of twilio, console"),
+        ("MEDSYNC_TRANSPORT", "twilio", "needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"),
+        ("MEDSYNC_DEMO", "maybe", "MEDSYNC_DEMO must be"),
+        ("TWILIO_ACCOUNT_SID", "XX123", "TWILIO_ACCOUNT_SID must start with 'AC'"),
+        ("TWILIO_MESSAGING_SERVICE_SID", "XX1", "must start with 'MG'"),
+        ("TWILIO_FROM_NUMBER", "12", "TWILIO_FROM_NUMBER is not a valid phone number"),
+        ("TWILIO_API_BASE_URL", "ftp://x", "TWILIO_API_BASE_URL must be an http(s) URL"),
+        ("TWILIO_MESSAGES_PER_SECOND", "fast", "TWILIO_MESSAGES_PER_SECOND must be a number"),
+        ("TWILIO_CALLS_PER_SECOND", "-1", "TWILIO_CALLS_PER_SECOND must be between 0 and 10000"),
+        ("PUBLIC_BASE_URL", "example.org", "PUBLIC_BASE_URL must be an http(s) URL"),
+        ("PUBLIC_BASE_URL", "https://x.org/?a=1", "must not carry a query"),
+        ("PHARMACY_PHONE", "call us", "PHARMACY_PHONE is not a valid phone number"),
+        ("PHARMACY_TIMEZONE", "Mars/Olympus", "PHARMACY_TIMEZONE must be an IANA timezone"),
+        ("SCHEDULER_INTERVAL_SECONDS", "0", "SCHEDULER_INTERVAL_SECONDS must be at least 1"),
+        ("SCHEDULER_INTERVAL_SECONDS", "1.5", "must be a whole number"),
+        ("LOG_LEVEL", "chatty", "LOG_LEVEL must be one of"),
+    ],
+)
+def test_it_fails_loudly_on_a_bad_value(
+    tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse(tmp_path, **{name: value})
+
+
+def test_it_normalizes_values(tmp_path: Path) -> None:
+    settings = parse(
+        tmp_path,
+        PHARMACY_PHONE="(212) 555-0100",
+        PUBLIC_BASE_URL="https://rx.example.org/",
+        LOG_LEVEL="debug",
+        MEDSYNC_TRANSPORT="CONSOLE",
+    )
+    assert settings.pharmacy_phone == "+12125550100"
+    assert settings.public_base_url == "https://rx.example.org"
+    assert settings.log_level == "DEBUG"
+    assert settings.transport == "console"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
+    assert missing == []
+
+
+def test_every_setting_read_is_declared() -> None:
+    source = (ROOT / "bot" / "config.py").read_text()
+    read = set(re.findall(r'get\.\w+\(\s*"([A-Z_]+)"', source))
+    assert read <= {s.name for s in SETTINGS}
+    assert {s.name for s in SETTINGS} <= read
