@@ -278,3 +278,30 @@ def test_it_imports_many_rows_in_batches(
     assert "medicines: 1200 created" in result.output
     again = run_import(runner, path)
     assert "no changes" in again.output and "0 removed" in again.output
+
+
+def test_it_keeps_only_one_batch_in_memory(app: Flask, tmp_path: Path) -> None:
+    """Bounded memory: the session never holds much more than one batch of objects."""
+    from sqlalchemy import event
+
+    from bot.cli import ensure_default_store
+    from store import importer
+
+    rows = 4 * importer.BATCH_ROWS
+    text = "patient_id,first_name,last_name,phone,anchor_date,medication,med_type\n" + "".join(
+        f"P{n},Pat,Num,2025550143,2026-12-07,Drug,maintenance\n" for n in range(rows)
+    )
+    with app.app_context():
+        session = db_session()
+        store = ensure_default_store()
+        session.commit()
+        sizes: list[int] = []
+        event.listen(
+            session, "after_flush_postexec", lambda s, _ctx: sizes.append(len(s.identity_map))
+        )
+        report = importer.import_patients(
+            session, text.splitlines(keepends=True), default_store=store.code, on_reject=print
+        )
+    assert report.patients_created == rows
+    # A batch holds BATCH_ROWS patients, their medicines and enrollments, and the store.
+    assert 3 * importer.BATCH_ROWS <= max(sizes) <= 3 * importer.BATCH_ROWS + 10
