@@ -1,0 +1,127 @@
+"""English texts: every sentence the check-in says, by SMS and by voice.
+
+Fields: {pharmacy} {phone} {program} {date} (the pickup date), {hi} (a greeting with the patient's
+first name, or nothing), {q} (a question, itself a key of the same table). Every SMS starts with
+the pharmacy name and must fit one GSM-7 segment with long names (tests/unit/test_templates.py);
+no text names a medicine or a condition.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SMS: Final[dict[str, str]] = {
+    "hi": "Hi {patient}! ",
+    # Pharmacy-initiated: the first one carries the callback number and the opt-out instruction.
+    "first_message": "{pharmacy}: {hi}Refill check: {q} Call {phone}. Reply STOP to opt out.",
+    "reminder": "{pharmacy}: {hi}Reminder: {q} Reply STOP to opt out.",
+    # Within the dialog.
+    "ask": "{pharmacy}: {q}",
+    "reask": "{pharmacy}: Sorry, I didn't understand. {q}",
+    "noinput": "{pharmacy}: We didn't get your answer. {q}",
+    "help": "{pharmacy} {program}: refill check-ins, msg frequency varies. Msg & data rates may"
+    " apply. Call {phone}. Reply STOP to opt out.",
+    "closing_confirmed": "{pharmacy}: Thank you! Your refills will be ready for pickup {date}."
+    " Questions? Call {phone}.",
+    "closing_flagged": "{pharmacy}: Thank you! A pharmacist will review your answers before pickup"
+    " {date}. Questions? Call {phone}.",
+    "end_callback": "{pharmacy}: OK, a pharmacist will call you. You can also call us at {phone}.",
+    "end_needs_human": "{pharmacy}: Sorry, I couldn't understand. A pharmacist will call you."
+    " You can also call us at {phone}.",
+    "end_maybe_stop": "{pharmacy}: Thanks, a pharmacist will review your message. To stop all"
+    " texts, reply STOP.",
+    "end_no_input": "{pharmacy}: We'll try again later. Questions? Call {phone}.",
+    "already_done": "{pharmacy}: Your refill check-in is complete. Questions? Call {phone}.",
+    # Consent and replies outside a check-in.
+    "opt_out": "{pharmacy}: You are unsubscribed and will get no more refill texts or calls."
+    " Reply START to resubscribe.",
+    "opt_in": "{pharmacy}: Subscribed to {program} refill check-ins. Msg frequency varies."
+    " Msg & data rates may apply. Reply HELP for help, STOP to opt out.",
+    "late_ack": "{pharmacy}: Thanks, we passed your message to the pharmacist. Questions? Call"
+    " {phone}.",
+    "unknown_number": "{pharmacy}: Sorry, we could not match this number. Please call us at"
+    " {phone}.",
+    # The questions (SPEC 6), keyed by dialog node.
+    "med_change": "Any new, stopped or changed medicines or doses? Reply YES or NO.",
+    "med_change_details": "What changed? Please reply in a few words.",
+    "adherence": "Any missed doses, side effects, leftover pills or trouble taking them?"
+    " Reply YES or NO.",
+    "adherence_details": "What happened? Please reply in a few words.",
+    "prn_need": "Need any as-needed items this time, like an inhaler or test strips?"
+    " Reply YES or NO.",
+    "prn_need_details": "Which items do you need? Please reply in a few words.",
+    "health_change": "Any hospital or ER stay, or a new health condition? Reply YES or NO.",
+    "health_change_details": "What happened? Please reply in a few words.",
+    "concern": "Anything else for the pharmacist? Reply with your question, or NO.",
+    "concern_details": "What would you like to ask the pharmacist?",
+}
+
+_KEYS: Final = " Press 1 for yes or 2 for no."
+_RECORD: Final = " after the tone, then press the pound key."
+
+VOICE: Final[dict[str, str]] = {
+    "intro": "Hello, this is {pharmacy}, calling about your prescription refills for {date}."
+    " To stop these calls, press 9 or say stop. To talk to a pharmacist, press 0,"
+    " or call us at {phone}.",
+    "voicemail": "Hello, this is {pharmacy}. Please call us back at {phone}. Again, {phone}."
+    " Thank you.",
+    "ask": "{q}",
+    "reask": "Sorry, I didn't understand. {q}",
+    "noinput": "Sorry, I didn't hear anything. {q}",
+    "help": "This is the {program} refill check-in from {pharmacy}. To reach the pharmacy, call"
+    " {phone}. To stop these calls, press 9 or say stop. To talk to a pharmacist, press 0.",
+    "closing_confirmed": "Thank you. Your refills will be ready for pickup on {date}. Goodbye.",
+    "closing_flagged": "Thank you. A pharmacist will review your answers before your pickup on"
+    " {date}. Goodbye.",
+    "end_callback": "OK, a pharmacist will call you back. You can also call us at {phone}."
+    " Goodbye.",
+    "end_needs_human": "Sorry, I couldn't understand. A pharmacist will call you. You can also"
+    " call us at {phone}. Goodbye.",
+    "end_maybe_stop": "Thank you, a pharmacist will review your answer. Goodbye.",
+    "end_no_input": "We'll try again later. To reach the pharmacy, call {phone}. Goodbye.",
+    "already_done": "Thank you for calling {pharmacy}. Your refill check-in is complete. To reach"
+    " the pharmacy, call {phone}. Goodbye.",
+    "opt_out": "You will not get any more refill calls or texts from {pharmacy}. Goodbye.",
+    "opt_in": "You are subscribed to {program} refill check-ins from {pharmacy}. Goodbye.",
+    "late_ack": "Thank you. We passed your message to the pharmacist. Goodbye.",
+    "unknown_number": "Thank you for calling {pharmacy}. Please call the pharmacy at {phone}."
+    " Goodbye.",
+    "med_change": "Since your last refill, have you started, stopped or changed any medicines"
+    " or doses?" + _KEYS,
+    "med_change_details": "Please tell us what changed" + _RECORD,
+    "adherence": "Have you missed any doses, had side effects, leftover pills, or trouble taking"
+    " your medicines?" + _KEYS,
+    "adherence_details": "Please tell us what happened" + _RECORD,
+    "prn_need": "Do you need any as-needed items this time, like an inhaler or test strips?"
+    + _KEYS,
+    "prn_need_details": "Please tell us which items you need" + _RECORD,
+    "health_change": "Since your last refill, have you had a hospital or emergency room stay,"
+    " or a new health condition?" + _KEYS,
+    "health_change_details": "Please tell us what happened" + _RECORD,
+    # On voice the concern question is yes/no: a recording needs a yes first.
+    "concern": "Do you have anything else for the pharmacist?" + _KEYS,
+    "concern_details": "Please leave your question for the pharmacist" + _RECORD,
+}
+
+WEEKDAYS: Final = {
+    "sms": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "voice": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS: Final = {
+    "sms": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "voice": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+DATE: Final = {"sms": "{weekday} {month} {day}", "voice": "{weekday}, {month} {day}"}

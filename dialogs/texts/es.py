@@ -1,0 +1,123 @@
+"""Spanish texts: every sentence the check-in says, by SMS and by voice.
+
+SMS texts use only GSM-7 characters (no á, í, ó, ú; ñ, é, ¿ and ¡ are fine), as Spanish texts
+commonly do: one accent outside GSM-7 would cut the room from 160 characters to 70. Voice texts
+keep every accent. The concern question avoids "más": "no más" is an opt-out keyword (SPEC 8).
+Fields as in `dialogs.texts.en`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SMS: Final[dict[str, str]] = {
+    "hi": "Hola {patient}. ",
+    "first_message": "{pharmacy}: {hi}Resurtido: {q} Tel {phone}. ALTO para no recibir mas.",
+    "reminder": "{pharmacy}: {hi}Recordatorio: {q} ALTO para no recibir mas.",
+    "ask": "{pharmacy}: {q}",
+    "reask": "{pharmacy}: Perdon, no entendi. {q}",
+    "noinput": "{pharmacy}: No recibimos su respuesta. {q}",
+    "help": "{pharmacy} {program}: resurtidos, frecuencia variable. Pueden aplicar tarifas de"
+    " mensajes y datos. Tel {phone}. ALTO para no recibir mas.",
+    "closing_confirmed": "{pharmacy}: ¡Gracias! Sus resurtidos estaran listos el {date}. Dudas?"
+    " Llame al {phone}.",
+    "closing_flagged": "{pharmacy}: ¡Gracias! Un farmaceutico revisara sus respuestas antes de"
+    " recoger el {date}. Dudas? Llame al {phone}.",
+    "end_callback": "{pharmacy}: Un farmaceutico le llamara. Tambien puede llamarnos al {phone}.",
+    "end_needs_human": "{pharmacy}: Perdon, no entendi. Un farmaceutico le llamara. Tambien puede"
+    " llamarnos al {phone}.",
+    "end_maybe_stop": "{pharmacy}: Gracias, un farmaceutico revisara su mensaje. Para no recibir"
+    " mensajes, responda ALTO.",
+    "end_no_input": "{pharmacy}: Lo intentaremos mas tarde. Dudas? Llame al {phone}.",
+    "already_done": "{pharmacy}: Su control de resurtido esta completo. Dudas? Llame al {phone}.",
+    "opt_out": "{pharmacy}: Su suscripcion fue cancelada. No recibira mas mensajes ni llamadas de"
+    " resurtido. Responda START para volver.",
+    "opt_in": "{pharmacy}: Suscrito a {program}. Frecuencia variable. Pueden aplicar tarifas de"
+    " mensajes y datos. AYUDA para ayuda, ALTO para salir.",
+    "late_ack": "{pharmacy}: Gracias, pasamos su mensaje al farmaceutico. Dudas? Llame al {phone}.",
+    "unknown_number": "{pharmacy}: Perdon, no reconocemos este numero. Llamenos al {phone}.",
+    "med_change": "¿Medicinas o dosis nuevas, suspendidas o cambiadas? Responda SI o NO.",
+    "med_change_details": "¿Que cambio? Responda en pocas palabras.",
+    "adherence": "¿Olvido dosis, efectos secundarios, pastillas de sobra o problemas al tomarlas?"
+    " Responda SI o NO.",
+    "adherence_details": "¿Que paso? Responda en pocas palabras.",
+    "prn_need": "¿Necesita algo de uso ocasional, como inhalador o tiras reactivas? Responda SI"
+    " o NO.",
+    "prn_need_details": "¿Que necesita? Responda en pocas palabras.",
+    "health_change": "¿Estancia en hospital o urgencias, o una condicion de salud nueva? Responda"
+    " SI o NO.",
+    "health_change_details": "¿Que paso? Responda en pocas palabras.",
+    "concern": "¿Tiene otra pregunta para el farmaceutico? Escribala aqui, o responda NO.",
+    "concern_details": "¿Cual es su pregunta para el farmaceutico?",
+}
+
+_KEYS: Final = " Presione 1 para sí o 2 para no."
+_RECORD: Final = " después del tono, y luego presione la tecla numeral."
+
+VOICE: Final[dict[str, str]] = {
+    "intro": "Hola, le llama {pharmacy} sobre el resurtido de sus recetas para el {date}."
+    " Para no recibir estas llamadas, presione 9 o diga alto. Para hablar con un farmacéutico,"
+    " presione 0, o llámenos al {phone}.",
+    "voicemail": "Hola, le llama {pharmacy}. Por favor devuélvanos la llamada al {phone}."
+    " Repetimos, {phone}. Gracias.",
+    "ask": "{q}",
+    "reask": "Perdón, no entendí. {q}",
+    "noinput": "Perdón, no escuché nada. {q}",
+    "help": "Este es el control de resurtidos {program} de {pharmacy}. Para comunicarse con la"
+    " farmacia, llame al {phone}. Para no recibir estas llamadas, presione 9 o diga alto."
+    " Para hablar con un farmacéutico, presione 0.",
+    "closing_confirmed": "Gracias. Sus resurtidos estarán listos el {date}. Adiós.",
+    "closing_flagged": "Gracias. Un farmacéutico revisará sus respuestas antes de que recoja sus"
+    " medicinas el {date}. Adiós.",
+    "end_callback": "Un farmacéutico le devolverá la llamada. También puede llamarnos al {phone}."
+    " Adiós.",
+    "end_needs_human": "Perdón, no entendí. Un farmacéutico le llamará. También puede llamarnos"
+    " al {phone}. Adiós.",
+    "end_maybe_stop": "Gracias, un farmacéutico revisará su respuesta. Adiós.",
+    "end_no_input": "Lo intentaremos más tarde. Para comunicarse con la farmacia, llame al"
+    " {phone}. Adiós.",
+    "already_done": "Gracias por llamar a {pharmacy}. Su control de resurtido está completo."
+    " Para comunicarse con la farmacia, llame al {phone}. Adiós.",
+    "opt_out": "No recibirá más llamadas ni mensajes de resurtido de {pharmacy}. Adiós.",
+    "opt_in": "Está suscrito al control de resurtidos {program} de {pharmacy}. Adiós.",
+    "late_ack": "Gracias. Pasamos su mensaje al farmacéutico. Adiós.",
+    "unknown_number": "Gracias por llamar a {pharmacy}. Por favor llame a la farmacia al"
+    " {phone}. Adiós.",
+    "med_change": "Desde su último resurtido, ¿ha empezado, suspendido o cambiado alguna"
+    " medicina o dosis?" + _KEYS,
+    "med_change_details": "Por favor díganos qué cambió" + _RECORD,
+    "adherence": "¿Ha olvidado dosis, tenido efectos secundarios, pastillas de sobra o problemas"
+    " para tomar sus medicinas?" + _KEYS,
+    "adherence_details": "Por favor díganos qué pasó" + _RECORD,
+    "prn_need": "¿Necesita algo de uso ocasional esta vez, como un inhalador o tiras reactivas?"
+    + _KEYS,
+    "prn_need_details": "Por favor díganos qué necesita" + _RECORD,
+    "health_change": "Desde su último resurtido, ¿ha estado en el hospital o en urgencias, o tiene"
+    " una condición de salud nueva?" + _KEYS,
+    "health_change_details": "Por favor díganos qué pasó" + _RECORD,
+    "concern": "¿Tiene alguna otra pregunta para el farmacéutico?" + _KEYS,
+    "concern_details": "Por favor deje su pregunta para el farmacéutico" + _RECORD,
+}
+
+WEEKDAYS: Final = {
+    "sms": ("lun", "mar", "mie", "jue", "vie", "sab", "dom"),
+    "voice": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+MONTHS: Final = {
+    "sms": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
+    "voice": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+}
+DATE: Final = {"sms": "{weekday} {day} {month}", "voice": "{weekday} {day} de {month}"}
