@@ -1,0 +1,495 @@
+"""Transcript tests of the refill check-in (SPEC 6), in English and Spanish, by SMS and voice."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+
+from dialogs import (
+    CHECKIN,
+    PRIORITY_HIGH,
+    PRIORITY_NORMAL,
+    AskText,
+    AskYesNo,
+    Context,
+    DialogState,
+    End,
+    Event,
+    Finding,
+    HandOff,
+    Reply,
+    Say,
+    Start,
+    Step,
+    Timeout,
+    first_message,
+    reminder,
+    step,
+)
+from dialogs.context import Channel, Lang
+
+PICKUP = datetime.date(2026, 12, 7)  # a Monday
+QUESTIONS = ("med_change", "adherence", "prn_need", "health_change", "concern")
+NO = {"en": "no", "es": "no"}
+YES = {"en": "yes", "es": "sí"}
+CLOSING_DATE = {"en": "Mon Dec 7", "es": "lun 7 dic"}
+
+
+def make_ctx(channel: Channel = "sms", language: Lang = "en", **overrides: Any) -> Context:
+    fields: dict[str, Any] = {
+        "pharmacy_name": "Main Street Pharmacy",
+        "pharmacy_phone": "(555) 010-0199",
+        "patient_first_name": "Maria",
+        "pickup_date": PICKUP,
+        "channel": channel,
+        "language": language,
+    }
+    return Context(**{**fields, **overrides})
+
+
+class Transcript:
+    """Play a conversation step by step and check what the bot says and raises."""
+
+    def __init__(self, channel: Channel = "sms", language: Lang = "en", **ctx: Any) -> None:
+        self.ctx = make_ctx(channel, language, **ctx)
+        self.state: DialogState | None = None
+        self.steps: list[Step] = []
+
+    def send(self, event: Event) -> Transcript:
+        result = step(CHECKIN, self.state, event, self.ctx)
+        # Every state goes through JSON, as it does through the store.
+        self.state = DialogState.from_json(json.loads(json.dumps(result.state.to_json())))
+        assert self.state == result.state
+        self.steps.append(result)
+        return self
+
+    def start(self) -> Transcript:
+        return self.send(Start())
+
+    def reply(self, text: str | None = None, **fields: Any) -> Transcript:
+        return self.send(Reply(text=text, **fields))
+
+    def timeout(self) -> Transcript:
+        return self.send(Timeout())
+
+    @property
+    def last(self) -> Step:
+        return self.steps[-1]
+
+    @property
+    def said(self) -> str:
+        return "\n".join(getattr(o, "text", "") for o in self.last.outputs)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for s in self.steps for f in s.findings]
+
+    def expect(self, *fragments: str) -> Transcript:
+        for fragment in fragments:
+            assert fragment in self.said, f"{fragment!r} not in {self.said!r}"
+        return self
+
+    def expect_asked(self, node: str) -> Transcript:
+        asks = [o for o in self.last.outputs if isinstance(o, AskYesNo | AskText)]
+        assert [a.node for a in asks] == [node], self.last.outputs
+        assert self.last.outcome == "in_progress"
+        return self
+
+    def expect_end(self, outcome: str) -> Transcript:
+        assert isinstance(self.last.outputs[-1], End), self.last.outputs
+        assert self.last.state.done
+        assert self.last.outcome == outcome
+        return self
+
+    def kinds(self) -> list[str]:
+        return [f.kind for f in self.findings]
+
+
+def answer_all_no(t: Transcript, language: Lang, upto: int = len(QUESTIONS)) -> Transcript:
+    for node in QUESTIONS[:upto]:
+        t.expect_asked(node).reply(NO[language])
+    return t
+
+
+# --- The happy paths -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_it_confirms_the_pickup_date_when_every_answer_is_no(language: Lang) -> None:
+    t = answer_all_no(Transcript(language=language).start(), language)
+    t.expect_end("confirmed").expect(CLOSING_DATE[language], "(555) 010-0199")
+    assert t.findings == []
+    assert t.last.state.data["answers"] == {q: "no" for q in QUESTIONS}
+
+
+def test_it_asks_the_five_questions_in_order_in_english() -> None:
+    t = Transcript().start()
+    t.expect("Any new, stopped or changed medicines or doses? Reply YES or NO.").reply("no")
+    t.expect("Any missed doses, side effects, leftover pills or trouble taking them?").reply("N")
+    t.expect("Need any as-needed items this time").reply("nope")
+    t.expect("Any hospital or ER stay, or a new health condition?").reply("No thanks")
+    t.expect("Anything else for the pharmacist? Reply with your question, or NO.").reply("no")
+    assert t.last.outputs == (
+        End(
+            "Main Street Pharmacy: Thank you! Your refills will be ready for pickup Mon Dec 7."
+            " Questions? Call (555) 010-0199."
+        ),
+    )
+
+
+def test_it_asks_the_five_questions_in_order_in_spanish() -> None:
+    t = Transcript(language="es").start()
+    t.expect("¿Medicinas o dosis nuevas, suspendidas o cambiadas? Responda SI o NO.").reply("no")
+    t.expect("¿Olvido dosis, efectos secundarios").reply("No gracias")
+    t.expect("¿Necesita algo de uso ocasional").reply("nada")
+    t.expect("¿Estancia en hospital o urgencias").reply("ninguno")
+    t.expect("¿Tiene otra pregunta para el farmaceutico?").reply("no")
+    t.expect_end("confirmed").expect("¡Gracias! Sus resurtidos estaran listos el lun 7 dic.")
+
+
+def test_it_opens_by_sms_with_exactly_the_first_message() -> None:
+    t = Transcript().start()
+    assert t.last.outputs == (AskYesNo(first_message(t.ctx), "med_change"),)
+    assert t.said == (
+        "Main Street Pharmacy: Hi Maria! Refill check: Any new, stopped or changed medicines or"
+        " doses? Reply YES or NO. Call (555) 010-0199. Reply STOP to opt out."
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("index", range(len(QUESTIONS)))
+def test_it_raises_each_kind_with_the_patients_own_words(language: Lang, index: int) -> None:
+    kind = QUESTIONS[index]
+    words = {"en": "my cardiologist changed things", "es": "el cardiólogo cambió cosas"}[language]
+    t = answer_all_no(Transcript(language=language).start(), language, upto=index)
+    t.expect_asked(kind).reply(YES[language])
+    t.expect_asked(f"{kind}_details").reply(words)
+    for node in QUESTIONS[index + 1 :]:
+        t.expect_asked(node).reply(NO[language])
+    t.expect_end("flagged")
+    priority = PRIORITY_HIGH if kind == "health_change" else PRIORITY_NORMAL
+    assert t.findings == [Finding(kind, words, None, priority, node=f"{kind}_details")]
+
+
+def test_it_raises_several_findings_and_says_a_pharmacist_will_review() -> None:
+    t = Transcript().start()
+    t.reply("yes").reply("new blood pressure pill")
+    t.reply("no")
+    t.reply("Y").reply("test strips please")
+    t.reply("yes").reply("ER visit last week for chest pain")
+    t.reply("When can I get my flu shot?")
+    t.expect_end("flagged").expect("A pharmacist will review your answers", "Mon Dec 7")
+    assert [(f.kind, f.text) for f in t.findings] == [
+        ("med_change", "new blood pressure pill"),
+        ("prn_need", "test strips please"),
+        ("health_change", "ER visit last week for chest pain"),
+        ("concern", "When can I get my flu shot?"),
+    ]
+    assert [f.priority for f in t.findings] == [2, 2, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "yes my doctor changed my metformin"),
+        ("en", "Yes! I had to stop my metformin."),
+        ("es", "sí, el doctor me cambió la metformina"),
+    ],
+)
+def test_it_uses_details_given_with_the_yes_and_does_not_ask_again(
+    language: Lang, message: str
+) -> None:
+    t = Transcript(language=language).start().reply(message)
+    t.expect_asked("adherence")
+    assert t.findings == [Finding("med_change", message, None, node="med_change_details")]
+
+
+def test_it_takes_the_concern_as_free_text_or_asks_for_it_after_a_bare_yes() -> None:
+    t = answer_all_no(Transcript().start(), "en", upto=4)
+    t.reply("yes").expect_asked("concern_details").expect("What would you like to ask")
+    t.reply("Can I switch to 90-day supplies?").expect_end("flagged")
+    assert t.kinds() == ["concern"]
+    assert t.findings[0].text == "Can I switch to 90-day supplies?"
+
+
+def test_it_keeps_a_no_that_has_more_to_say() -> None:
+    t = Transcript().start().reply("No, but I have a question about my insulin")
+    t.expect_asked("adherence")
+    assert t.findings == [
+        Finding("concern", "No, but I have a question about my insulin", None, node="med_change")
+    ]
+
+
+def test_it_keeps_a_very_long_message_whole() -> None:
+    long_text = ("yes, my doctor changed the dose of my morning pill again; " * 30)[:1600]
+    t = Transcript().start().reply(long_text)
+    assert t.findings[0].text == long_text.strip()
+    assert len(t.findings[0].text or "") >= 1599
+
+
+# --- Opt-out, help, people, and what cannot be read --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "word", "confirmation"),
+    [
+        ("en", "STOP", "Main Street Pharmacy: You are unsubscribed"),
+        ("en", "stop.", "Main Street Pharmacy: You are unsubscribed"),
+        ("en", "Opt-Out", "Main Street Pharmacy: You are unsubscribed"),
+        ("es", "ALTO", "Main Street Pharmacy: Su suscripcion fue cancelada"),
+        ("es", "No más", "Main Street Pharmacy: Su suscripcion fue cancelada"),
+    ],
+)
+def test_it_opts_out_on_a_stop_word_mid_dialog(
+    language: Lang, word: str, confirmation: str
+) -> None:
+    t = Transcript(language=language).start().reply("no").reply(word)
+    assert t.last.opted_out
+    assert len(t.last.outputs) == 1 and isinstance(t.last.outputs[0], End)
+    t.expect_end("opted_out").expect(confirmation)
+    assert t.findings == [Finding("opted_out", word, None, node="adherence")]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Please stop texting me"),
+        ("en", "take me off your list"),
+        ("es", "deja de enviarme mensajes"),
+        ("es", "No me escriban más"),
+    ],
+)
+def test_it_opts_out_on_a_clear_revocation_in_free_text(language: Lang, message: str) -> None:
+    t = Transcript(language=language).start().reply("yes").reply(message)
+    t.expect_end("opted_out")
+    assert t.last.opted_out
+    # The yes to med_change is still kept for the pharmacist, with the opt-out.
+    assert t.kinds() == ["med_change", "opted_out"]
+    assert t.findings[-1].text == message
+
+
+def test_it_sends_only_the_confirmation_after_an_opt_out() -> None:
+    t = Transcript().start().reply("STOP")
+    t.start().reply("STOP")
+    assert [s.outputs for s in t.steps[2:]] == [(), ()]
+    t.reply("hello?")  # kept for the pharmacist, answered with nothing
+    assert t.last.outputs == ()
+    assert t.last.findings == (Finding("concern", "hello?", None),)
+    t.reply("START")
+    assert t.last.opted_in
+    t.expect("Main Street Pharmacy: Subscribed to Med Sync refill check-ins")
+
+
+def test_it_hands_an_ambiguous_revocation_to_a_human_without_opting_out() -> None:
+    t = Transcript().start().reply("I don't want this")
+    assert not t.last.opted_out
+    assert isinstance(t.last.outputs[0], HandOff)
+    t.expect_end("flagged").expect("To stop all texts, reply STOP.")
+    assert t.findings == [
+        Finding("needs_human", "I don't want this", None, PRIORITY_HIGH, node="med_change")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "word", "help_fragment", "question"),
+    [
+        ("en", "HELP", "Msg & data rates may apply", "Any new, stopped or changed medicines"),
+        ("es", "ayuda", "Pueden aplicar tarifas de mensajes y datos", "¿Medicinas o dosis nuevas"),
+    ],
+)
+def test_it_answers_help_and_asks_the_same_question_again(
+    language: Lang, word: str, help_fragment: str, question: str
+) -> None:
+    t = Transcript(language=language).start().reply(word)
+    assert isinstance(t.last.outputs[0], Say)
+    t.expect(help_fragment, "(555) 010-0199", question).expect_asked("med_change")
+    answer_all_no(t, language).expect_end("confirmed")
+    assert t.findings == []
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_it_hands_to_a_human_after_two_replies_it_cannot_read(language: Lang) -> None:
+    t = Transcript(language=language).start().reply("no").reply("purple")
+    t.expect_asked("adherence").expect(
+        {"en": "Sorry, I didn't understand.", "es": "Perdon"}[language]
+    )
+    t.expect({"en": "Reply YES or NO.", "es": "Responda SI o NO."}[language])
+    t.reply("🙂🙂")
+    assert [type(o) for o in t.last.outputs] == [HandOff, End]
+    t.expect_end("flagged").expect(
+        {"en": "A pharmacist will call you", "es": "le llamara"}[language]
+    )
+    assert t.findings == [Finding("needs_human", "purple\n🙂🙂", None, node="adherence")]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "call me"), ("en", "Can I talk to the pharmacist?"), ("es", "llámenme por favor")],
+)
+def test_it_raises_a_callback_when_the_patient_asks_for_a_person(
+    language: Lang, message: str
+) -> None:
+    t = Transcript(language=language).start().reply(message)
+    assert t.last.outputs[0] == HandOff("callback_request")
+    t.expect_end("flagged").expect("(555) 010-0199")
+    assert t.findings == [Finding("callback_request", message, None, node="med_change")]
+
+
+def test_it_keeps_the_pending_yes_when_the_patient_asks_for_a_person_instead() -> None:
+    t = Transcript().start().reply("no").reply("no").reply("no").reply("yes").reply("just call me")
+    assert t.kinds() == ["health_change", "callback_request"]
+    assert t.findings[0].text is None and t.findings[0].priority == PRIORITY_HIGH
+
+
+# --- After the end, timeouts, resuming ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_it_keeps_a_reply_after_the_end_as_a_concern(language: Lang) -> None:
+    t = answer_all_no(Transcript(language=language).start(), language).expect_end("confirmed")
+    message = {"en": "oh and I need a new inhaler", "es": "y necesito otro inhalador"}[language]
+    t.reply(message)
+    assert not any(isinstance(o, AskYesNo | AskText) for o in t.last.outputs)
+    t.expect({"en": "we passed your message", "es": "pasamos su mensaje"}[language])
+    assert t.last.findings == (Finding("concern", message, None),)
+    assert t.last.outcome == "flagged"
+
+
+def test_it_honours_keywords_after_the_end() -> None:
+    t = answer_all_no(Transcript().start(), "en")
+    t.reply("HELP").expect("Msg & data rates may apply")
+    assert t.last.findings == () and t.last.outcome == "confirmed"
+    t.reply("call me")
+    assert t.last.findings == (Finding("callback_request", "call me", None),)
+    t.reply("STOP").expect("You are unsubscribed")
+    assert t.last.opted_out
+    assert t.last.outcome == "flagged"  # the check-in was answered before the opt-out
+
+
+def test_it_treats_a_reply_with_no_check_in_open_as_a_late_reply() -> None:
+    result = step(CHECKIN, None, Reply(text="is my order ready?"), make_ctx())
+    assert result.findings == (Finding("concern", "is my order ready?", None),)
+    assert "passed your message to the pharmacist" in result.outputs[0].text  # type: ignore[union-attr]
+
+
+def test_it_reasks_once_after_no_input_then_pauses_with_the_check_in_open() -> None:
+    t = Transcript().start().timeout()
+    t.expect_asked("med_change").expect("We didn't get your answer.")
+    t.timeout()
+    assert t.last.outputs == (
+        End("Main Street Pharmacy: We'll try again later. Questions? Call (555) 010-0199."),
+    )
+    assert t.last.outcome == "in_progress" and not t.last.state.done
+    t.reply("no").expect_asked("adherence")
+
+
+def test_it_resumes_an_open_check_in_with_a_reminder() -> None:
+    t = Transcript().start().start()
+    assert t.last.outputs == (AskYesNo(reminder(t.ctx), "med_change"),)
+    t.reply("no").start().expect_asked("adherence").expect("Reminder:", "Reply STOP to opt out.")
+
+
+def test_it_does_not_restart_a_finished_check_in() -> None:
+    t = answer_all_no(Transcript().start(), "en").start()
+    t.expect("Your refill check-in is complete")
+    assert t.last.findings == ()
+
+
+def test_it_limits_help_so_that_the_dialog_still_ends() -> None:
+    t = Transcript().start().reply("help").reply("help").reply("help")
+    t.expect("Msg & data rates", "Sorry, I didn't understand.").expect_asked("med_change")
+    t.reply("help").expect_end("flagged")
+    assert t.kinds() == ["needs_human"]
+
+
+# --- Language ----------------------------------------------------------------------------------
+
+
+def test_it_switches_to_spanish_when_the_patient_answers_in_spanish() -> None:
+    t = Transcript(language="en").start().reply("sí")
+    assert t.last.language == "es"
+    t.expect_asked("med_change_details").expect("¿Que cambio?")
+    t.reply("me cambiaron la dosis").expect("¿Olvido dosis")
+    t.reply("no thanks")  # and back
+    assert t.last.language == "en"
+    t.expect("Need any as-needed items")
+
+
+def test_it_keeps_the_language_for_words_that_belong_to_both() -> None:
+    t = Transcript(language="es").start().reply("no").reply("STOP")
+    assert t.last.language == "es"
+    t.expect("Su suscripcion fue cancelada")
+
+
+# --- Voice -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "fragments"),
+    [
+        ("en", ("Main Street Pharmacy", "press 9 or say stop", "(555) 010-0199")),
+        ("es", ("Main Street Pharmacy", "presione 9 o diga alto", "(555) 010-0199")),
+    ],
+)
+def test_it_opens_a_call_with_the_pharmacy_number_and_how_to_opt_out(
+    language: Lang, fragments: tuple[str, ...]
+) -> None:
+    t = Transcript("voice", language).start()
+    assert [type(o) for o in t.last.outputs] == [Say, AskYesNo]
+    t.expect(*fragments).expect(
+        {"en": "Press 1 for yes or 2 for no.", "es": "Presione 1"}[language]
+    )
+
+
+def test_it_runs_a_call_with_keys_speech_and_a_recording() -> None:
+    t = Transcript("voice").start()
+    t.reply(digits="1").expect_asked("med_change_details").expect("after the tone")
+    assert isinstance(t.last.outputs[0], AskText)
+    t.reply(recording_url="https://api.twilio.example/rec/RE1", text="my dose went up")
+    t.reply(speech="No.", confidence=0.91).expect_asked("prn_need")
+    t.reply(digits="2").reply(digits="2")
+    t.expect_asked("concern")
+    assert isinstance(t.last.outputs[0], AskYesNo)  # by voice the concern starts as yes/no
+    t.reply(speech="no thank you", confidence=0.8).expect_end("flagged").expect("Goodbye.")
+    assert t.findings == [
+        Finding(
+            "med_change",
+            "my dose went up",
+            "https://api.twilio.example/rec/RE1",
+            node="med_change_details",
+        )
+    ]
+
+
+def test_it_does_not_trust_speech_below_the_confidence_threshold() -> None:
+    t = Transcript("voice").start().reply(speech="yes", confidence=0.2)
+    t.expect_asked("med_change").expect("Sorry, I didn't understand.")
+    t.reply(speech="stop", confidence=0.3)
+    t.expect_end("flagged")
+    assert t.findings[0].kind == "needs_human"
+    assert t.findings[0].text == "yes\nstop"  # the words are kept even though not trusted
+
+
+def test_it_opts_out_on_nine_and_hands_off_on_zero_by_voice() -> None:
+    t = Transcript("voice").start().reply(digits="9")
+    assert t.last.opted_out
+    t.expect("You will not get any more refill calls or texts from Main Street Pharmacy.")
+    t2 = Transcript("voice").start().reply(digits="0")
+    assert t2.kinds() == ["callback_request"]
+
+
+def test_it_keeps_a_yes_without_details_when_the_recording_times_out() -> None:
+    t = Transcript("voice").start().reply(digits="1").timeout()
+    t.expect_asked("adherence")
+    assert t.findings == [
+        Finding("med_change", None, None, node="med_change_details", note="no details given")
+    ]
+
+
+def test_it_ends_a_silent_call_politely_and_keeps_the_check_in_open() -> None:
+    t = Transcript("voice").start().timeout().expect("Sorry, I didn't hear anything.")
+    t.timeout().expect("We'll try again later.", "(555) 010-0199")
+    assert t.last.outcome == "in_progress" and t.findings == []
