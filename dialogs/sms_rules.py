@@ -90,7 +90,7 @@ def shorten(name: str, limit: int) -> str:
     space = cut.rfind(" ")
     if space >= limit // 2:
         cut = cut[:space]
-    return cut.rstrip(" ,.-&'")
+    return cut.rstrip(" ,.-&'([{|/")
 
 
 def fit_one_segment(render: Callable[[str, str], str], pharmacy: str, patient: str) -> str:

@@ -30,7 +30,7 @@ SMS: Final[dict[str, str]] = {
     " mensajes, responda ALTO.",
     "end_no_input": "{pharmacy}: Lo intentaremos mas tarde. Dudas? Llame al {phone}.",
     "already_done": "{pharmacy}: Su control de resurtido esta completo. Dudas? Llame al {phone}.",
-    "opt_out": "{pharmacy}: Su suscripcion fue cancelada. No recibira mas mensajes ni llamadas de"
+    "opt_out": "{pharmacy}: Su suscripcion fue cancelada: no recibira mas mensajes ni llamadas de"
     " resurtido. Responda START para volver.",
     "opt_in": "{pharmacy}: Suscrito a {program}. Frecuencia variable. Pueden aplicar tarifas de"
     " mensajes y datos. AYUDA para ayuda, ALTO para salir.",
