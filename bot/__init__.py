@@ -19,6 +19,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     from bot.cli import init_app as init_cli
     from bot.config import load_settings
     from bot.extensions import init_app as init_extensions
+    from bot.webhooks import init_app_routes as init_webhooks
 
     app = Flask(__name__, instance_relative_config=True)
     settings = load_settings(app.instance_path, env)
@@ -35,4 +36,5 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     init_extensions(app, settings)
     init_cli(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(init_webhooks())
     return app

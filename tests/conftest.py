@@ -11,14 +11,19 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from bot import create_app
+from bot.extensions import db_session
 from store import migrate
 from store.db import make_engine
 from store.models import Base
+from tests.twilio_helpers import TwilioPoster
 
 TEST_ENV = {
     "SECRET_KEY": "test-secret-key",
+    "MEDSYNC_TRANSPORT": "console",
+    "TWILIO_AUTH_TOKEN": "test-auth-token",
     "PHARMACY_STORE_CODE": "main",
     "PHARMACY_NAME": "Main Street Pharmacy",
     "PHARMACY_PHONE": "+12025550143",
@@ -105,3 +110,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session of the app's database inside an app context (tests commit as they need)."""
+    with app.app_context():
+        yield db_session()
+
+
+@pytest.fixture
+def twilio(app: Flask) -> TwilioPoster:
+    """Posts Twilio-shaped, correctly signed forms to the webhooks."""
+    return TwilioPoster(app)

@@ -1,0 +1,59 @@
+"""The transcript: every message and call, in and out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import Message
+
+# Twilio's message lifecycle; a status callback may arrive out of order, so a status only
+# replaces one of lower rank (a late "sent" never overwrites "delivered").
+_MESSAGE_RANK = {
+    # Our own: "pending" is recorded but not yet handed to Twilio; "unknown" was handed over
+    # but the answer was lost (a timeout). Either may be settled by a status callback.
+    "pending": 0,
+    "unknown": 0,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
+    "read": 6,
+}
+
+
+def get_by_sid(session: Session, sid: str) -> Message | None:
+    """Return the message or call with Twilio SID `sid`, or None."""
+    return session.scalars(select(Message).where(Message.twilio_sid == sid)).one_or_none()
+
+
+def advance_status(message: Message, status: str, error_code: int | None) -> bool:
+    """Move `message` to `status` unless that would go backwards; tell whether it moved."""
+    new = _MESSAGE_RANK.get(status)
+    if new is None:
+        return False
+    old = _MESSAGE_RANK.get(message.status, -1)
+    if new < old or (new == old and message.status == status):
+        return False
+    message.status = status
+    if error_code is not None:
+        message.error_code = error_code
+    return True
+
+
+def apply_call_event(message: Message, status: str, sequence: int | None) -> bool:
+    """Apply a call-progress event if it is newer than the last one applied."""
+    if sequence is None:  # not a call-progress event: order unknown, keep the latest
+        if message.status == status:
+            return False
+    elif message.sequence_number is not None and sequence <= message.sequence_number:
+        return False
+    else:
+        message.sequence_number = sequence
+    message.status = status
+    return True
