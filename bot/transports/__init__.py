@@ -1,0 +1,3 @@
+"""Outbound sending: one interface, a Twilio transport and a console transport (SPEC 9)."""
+
+from __future__ import annotations
