@@ -522,6 +522,8 @@ def _no_input(dialog: Dialog, state: DialogState, ctx: Context) -> Step:
 
 def _after_end(dialog: Dialog, state: DialogState, heard: _Heard, ctx: Context) -> Step:
     """Handle a reply after the dialog ended: keywords act, anything else becomes a finding."""
+    if state.outcome == "in_progress":  # a finished dialog is never in progress
+        state = replace(state, outcome="opted_out" if state.data.get("opted_out") else "confirmed")
     if state.data.get("opted_out"):
         if heard.intent == "start":
             data = {**copy.deepcopy(state.data), "opted_out": False}

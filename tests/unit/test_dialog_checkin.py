@@ -493,3 +493,10 @@ def test_it_ends_a_silent_call_politely_and_keeps_the_check_in_open() -> None:
     t = Transcript("voice").start().timeout().expect("Sorry, I didn't hear anything.")
     t.timeout().expect("We'll try again later.", "(555) 010-0199")
     assert t.last.outcome == "in_progress" and t.findings == []
+
+
+def test_it_never_reports_a_finished_dialog_as_in_progress() -> None:
+    ended = DialogState("end", "en", {"opted_out": True}, done=True)  # as the app may build it
+    result = step(CHECKIN, ended, Reply(text="hello?"), make_ctx())
+    assert result.outputs == () and result.outcome == "opted_out"
+    assert result.findings == (Finding("concern", "hello?", None),)
