@@ -666,8 +666,13 @@ def handle_voice_input(session: Session, voice: VoiceInput, now: dt.datetime) ->
         )
     if conversation.version != voice.version:
         # Kept in the transcript above; the current question is simply asked again.
-        result = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
-        return _turn(session, patient, checkin, conversation, result, voice.call)
+        resumed = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
+        asks = tuple(
+            o for o in resumed.outputs if isinstance(o, dialogs.AskYesNo | dialogs.AskText)
+        )
+        return _turn(
+            session, patient, checkin, conversation, replace(resumed, outputs=asks), voice.call
+        )
     result = dialogs.step(dialogs.CHECKIN, state, voice.event, context)
     _apply_step(session, patient, conversation, checkin, result, inbound, now, via="voice")
     return _turn(session, patient, checkin, conversation, result, voice.call)
