@@ -25,7 +25,7 @@ from typing import Any, Final, Literal, TypeAlias, get_args
 
 from dialogs import texts
 from dialogs.context import LANGUAGES, Context, Lang, as_lang
-from dialogs.understand import Intent, detect_language, read_digits, read_text
+from dialogs.understand import Intent, read_digits, read_text
 
 # --- Events ---------------------------------------------------------------------------------
 
@@ -356,7 +356,7 @@ def _read(dialog: Dialog, reply: Reply) -> _Heard:
     reading = read_text(words)
     # Text we cannot read (another script, only emoji) is still the patient's words.
     intent: Intent = "words" if reading.intent == "unclear" else reading.intent
-    return _Heard(intent, words, url, reading.details, detect_language(words), free_text=True)
+    return _Heard(intent, words, url, reading.details, reading.language, free_text=True)
 
 
 def _switch_language(state: DialogState, language: Lang | None) -> DialogState:
@@ -462,7 +462,7 @@ def _not_understood(
 ) -> Step:
     """Re-ask with the expected answers spelled out; after `retries`, hand to a human."""
     failed = [*state.data.get("failed", []), {"text": heard.words, "url": heard.recording_url}]
-    state = replace(state, data={**copy.deepcopy(state.data), "failed": failed})
+    state = replace(state, data={**_copied(state.data), "failed": failed})
     if state.retries < dialog.retries:
         state = replace(state, retries=state.retries + 1)
         return Step(state, (_ask(node, state, ctx, "reask"),))
@@ -526,7 +526,7 @@ def _after_end(dialog: Dialog, state: DialogState, heard: _Heard, ctx: Context) 
         state = replace(state, outcome="opted_out" if state.data.get("opted_out") else "confirmed")
     if state.data.get("opted_out"):
         if heard.intent == "start":
-            data = {**copy.deepcopy(state.data), "opted_out": False}
+            data = {**_copied(state.data), "opted_out": False}
             state = replace(state, data=data)
             return Step(state, (End(_text("opt_in", state, ctx)),), opted_in=True)
         if heard.intent == "stop":
@@ -563,20 +563,24 @@ def _new_data() -> dict[str, Any]:
 
 def _at(state: DialogState, node_id: str) -> DialogState:
     """Move to `node_id` with fresh counters."""
-    data = {**copy.deepcopy(state.data), "failed": []}
+    data = {**_copied(state.data), "failed": []}
     return replace(state, node=node_id, data=data, retries=0, timeouts=0, stalls=0)
 
 
+def _copied(data: dict[str, Any]) -> dict[str, Any]:
+    """Copy state data two levels deep: steps replace nested items and never change them."""
+    return {
+        key: value.copy() if isinstance(value, dict | list) else value
+        for key, value in data.items()
+    }
+
+
 def _with_answer(data: dict[str, Any], node_id: str, answer: str) -> dict[str, Any]:
-    data = copy.deepcopy(data)
-    data.setdefault("answers", {})[node_id] = answer
-    return data
+    return {**data, "answers": {**data.get("answers", {}), node_id: answer}}
 
 
 def _raise(data: dict[str, Any], findings: list[Finding]) -> dict[str, Any]:
-    data = copy.deepcopy(data)
-    data["raised"] = [*data.get("raised", []), *(f.kind for f in findings)]
-    return data
+    return {**data, "raised": [*data.get("raised", []), *(f.kind for f in findings)]}
 
 
 def _flagged(data: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ GSM7_BASIC: Final = frozenset(
 )
 # Extension table: each costs two septets (escape + character).
 GSM7_EXTENSION: Final = frozenset("^{}\\[~]|€\f")
+GSM7: Final = GSM7_BASIC | GSM7_EXTENSION
 
 GSM7_SINGLE: Final = 160
 GSM7_PART: Final = 153
@@ -43,7 +44,7 @@ _PHARMACY_LIMITS: Final = (32, 28, 24, 20, 16, 12)
 
 def is_gsm7(text: str) -> bool:
     """Return True if every character of `text` can be sent as GSM-7."""
-    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+    return GSM7.issuperset(text)
 
 
 def segment_count(text: str) -> int:
@@ -51,7 +52,7 @@ def segment_count(text: str) -> int:
     if not text:
         return 0
     if is_gsm7(text):
-        units = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+        units = len(text) + sum(map(GSM7_EXTENSION.__contains__, text))
         single, part = GSM7_SINGLE, GSM7_PART
     else:
         units = len(text.encode("utf-16-le")) // 2  # an emoji is two UCS-2 units
@@ -70,6 +71,8 @@ def to_gsm7(text: str) -> str:
     Used on names we substitute into texts, so that "Farmacia Díaz" does not turn a whole message
     into UCS-2 and cut its room from 160 characters to 70.
     """
+    if is_gsm7(text):
+        return " ".join(text.split())
     out: list[str] = []
     for char in text:
         char = _LOOKALIKES.get(char, char)

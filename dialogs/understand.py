@@ -133,10 +133,20 @@ _NO_PHRASES: Final = _phrases(
     " nada, ninguno, ninguna, ningun, nunca, no gracias, todo bien, estoy bien, todo igual, igual,"
     " sin cambios, nada nuevo, eso es todo, es todo"
 )
-_ANSWER_PHRASES: Final[tuple[tuple[YesNo, list[str]], ...]] = tuple(
-    [("yes", p.split()) for p in sorted(_YES_PHRASES)]
-    + [("no", p.split()) for p in sorted(_NO_PHRASES)]
-)
+
+
+def _index_by_first_word() -> dict[str, list[tuple[YesNo, list[str]]]]:
+    """Group the yes/no phrases by their first word, so a reply is checked against a few."""
+    answers: tuple[tuple[YesNo, frozenset[str]], ...] = (("yes", _YES_PHRASES), ("no", _NO_PHRASES))
+    index: dict[str, list[tuple[YesNo, list[str]]]] = {}
+    for answer, phrases in answers:
+        for phrase in sorted(phrases):
+            words = phrase.split()
+            index.setdefault(words[0], []).append((answer, words))
+    return index
+
+
+_PHRASES_BY_FIRST_WORD: Final = _index_by_first_word()
 # Only whole replies: "one more thing" is not a yes.
 _YES_WHOLE: Final = _phrases("1, one, uno")
 _NO_WHOLE: Final = _phrases("2, two, dos")
@@ -174,25 +184,30 @@ _ENGLISH: Final = frozenset(
 
 @dataclass(frozen=True)
 class Reading:
-    """What one text reply means: its intent, and whether a yes/no also carries details."""
+    """What one text reply means: its intent, whether a yes/no carries details, its language."""
 
     intent: Intent
     details: bool = False
+    language: Lang | None = None
 
 
 def normalize(text: str) -> str:
     """Fold `text` to lowercase ASCII words: emoji as words, no accents, no punctuation."""
-    for emoji, word in _EMOJI.items():
-        text = text.replace(emoji, word)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        for emoji, word in _EMOJI.items():
+            text = text.replace(emoji, word)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.casefold().replace("'", "").replace("\u2019", "")  # don't -> dont
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
 def classify_keyword(text: str) -> Keyword | None:
     """Return the SPEC 8 keyword the whole message is, if any (case, accents, punctuation aside)."""
-    norm = normalize(text)
+    return _keyword(normalize(text))
+
+
+def _keyword(norm: str) -> Keyword | None:
     if norm in STOP_WORDS:
         return "stop"
     if norm in START_WORDS:
@@ -207,7 +222,10 @@ def is_revocation(text: str) -> Revocation | None:
 
     "stop" alone is clear; "I had to stop my metformin" is about a medicine, not about us.
     """
-    norm = normalize(text)
+    return _revocation(normalize(text))
+
+
+def _revocation(norm: str) -> Revocation | None:
     if not norm:
         return None
     if norm in STOP_WORDS or _without_polite(norm) in _POLITE_STOP:
@@ -221,13 +239,20 @@ def is_revocation(text: str) -> Revocation | None:
 
 def wants_person(text: str) -> bool:
     """Return True if the patient asks for a person ("call me", "pharmacist", 0)."""
-    norm = normalize(text)
+    return _person(normalize(text))
+
+
+def _person(norm: str) -> bool:
     return _without_polite(norm) in _PERSON_WHOLE or any(p.search(norm) for p in _PERSON)
 
 
 def detect_language(text: str) -> Lang | None:
     """Guess whether `text` is English or Spanish; None when it could be either."""
-    words = normalize(text).split()
+    return _language(normalize(text))
+
+
+def _language(norm: str) -> Lang | None:
+    words = norm.split()
     spanish = sum(w in _SPANISH for w in words)
     english = sum(w in _ENGLISH for w in words)
     if spanish > english:
@@ -245,19 +270,21 @@ def read_digits(digits: str) -> Intent:
 def read_text(text: str) -> Reading:
     """Read a text or speech reply, checking keywords, revocation, person, then yes/no."""
     norm = normalize(text)
+    language = _language(norm)
     if not norm:
         return Reading("unclear")
-    keyword = classify_keyword(norm)
+    keyword = _keyword(norm)
     if keyword is None and _without_polite(norm) in HELP_WORDS:
         keyword = "help"  # "help me please"
     if keyword is not None:
-        return Reading(keyword)
-    revocation = is_revocation(norm)
+        return Reading(keyword, language=language)
+    revocation = _revocation(norm)
     if revocation is not None:
-        return Reading("stop" if revocation == "clear" else "maybe_stop")
-    if wants_person(norm):
-        return Reading("person")
-    return _read_yes_no(norm, has_question=text.rstrip().endswith("?"))
+        return Reading("stop" if revocation == "clear" else "maybe_stop", language=language)
+    if _person(norm):
+        return Reading("person", language=language)
+    reading = _read_yes_no(norm, has_question=text.rstrip().endswith("?"))
+    return Reading(reading.intent, reading.details, language)
 
 
 def _without_polite(norm: str) -> str:
@@ -287,7 +314,7 @@ def _read_yes_no(norm: str, *, has_question: bool) -> Reading:
 def _longest_prefix(words: list[str]) -> tuple[YesNo | None, list[str]]:
     answer: YesNo | None = None
     length = 0
-    for candidate, phrase in _ANSWER_PHRASES:
+    for candidate, phrase in _PHRASES_BY_FIRST_WORD.get(words[0] if words else "", ()):
         if len(phrase) > length and words[: len(phrase)] == phrase:
             answer, length = candidate, len(phrase)
     return answer, words[length:]
