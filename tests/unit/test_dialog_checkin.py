@@ -500,3 +500,24 @@ def test_it_never_reports_a_finished_dialog_as_in_progress() -> None:
     result = step(CHECKIN, ended, Reply(text="hello?"), make_ctx())
     assert result.outputs == () and result.outcome == "opted_out"
     assert result.findings == (Finding("concern", "hello?", None),)
+
+
+def test_it_raises_several_findings_in_spanish() -> None:
+    t = Transcript(language="es").start()
+    t.reply("sí").reply("el doctor me quitó una pastilla")
+    t.reply("Sí, se me olvidaron varias dosis")
+    t.reply("no").reply("no")
+    t.reply("¿Puedo recoger el jueves?")
+    t.expect_end("flagged").expect("Un farmaceutico revisara sus respuestas", "lun 7 dic")
+    assert [(f.kind, f.text) for f in t.findings] == [
+        ("med_change", "el doctor me quitó una pastilla"),
+        ("adherence", "Sí, se me olvidaron varias dosis"),
+        ("concern", "¿Puedo recoger el jueves?"),
+    ]
+
+
+def test_it_hands_a_state_from_an_older_dialog_to_a_human_with_the_words() -> None:
+    old = DialogState("pickup_or_delivery", "en", {"answers": {}, "raised": []})
+    result = step(CHECKIN, old, Reply(text="delivery please"), make_ctx())
+    assert result.findings == (Finding("needs_human", "delivery please", None),)
+    assert result.outcome == "flagged" and result.state.done
