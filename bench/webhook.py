@@ -1,0 +1,259 @@
+"""Benchmark the inbound SMS webhook under gunicorn against a bare Flask TwiML endpoint.
+
+Both servers run with the same gunicorn settings and are loaded by the same wrk script in the
+same run; the result is the real webhook's requests per second as a ratio of the bare one's
+(SPEC 11 goal: at least 0.5), with p50/p99 latency. The real webhook does everything it does in
+production: signature check, one database transaction with the patient row locked, the dialog
+step, queue items, TwiML.
+
+    .venv/bin/python bench/webhook.py [--database-url URL] [--patients 2000] [--seconds 15]
+
+Needs wrk (`apt-get install wrk`). The default database is a fresh SQLite file; a PostgreSQL
+URL is migrated, filled, measured and emptied again (`db downgrade base`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+AUTH_TOKEN = "bench-auth-token"
+STORE_NUMBER = "+12025550100"
+
+LUA = """
+local requests = {}
+for line in io.lines("%(requests)s") do
+  local tab = string.find(line, "\t", 1, true)
+  table.insert(requests, {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)})
+end
+local threads, counter = {}, 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+function init(args)
+  n = id - 1
+  step = %(threads)d
+end
+function request()
+  n = n + step
+  local r = requests[(n %% #requests) + 1]
+  return wrk.format("POST", "/twilio/sms", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-Twilio-Signature"] = r[2]}, r[1])
+end
+function done(summary, latency, requests_)
+  io.write(string.format('RESULT {"requests": %%d, "seconds": %%f, "errors": %%d, ' ..
+    '"non2xx": %%d, "p50_ms": %%f, "p99_ms": %%f}\\n',
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def seed(env: dict[str, str], patients: int) -> None:
+    """Migrate and create a store with `patients` patients, each sent their first text."""
+    os.environ.update(env)
+    from bot import create_app, outreach
+    from bot.extensions import db_session
+    from bot.transports.base import Sender
+    from bot.transports.fake import FakeTransport
+    from store import migrate
+    from store.models import (
+        Channel,
+        Checkin,
+        Enrollment,
+        Patient,
+        Purpose,
+        Store,
+    )
+
+    migrate.upgrade(env["DATABASE_URL"])
+    app = create_app(env)
+    with app.app_context():
+        session = db_session()
+        store = Store(
+            code="main",
+            name="Bench Pharmacy",
+            phone="+12025550199",
+            timezone="America/New_York",
+            from_number=STORE_NUMBER,
+        )
+        session.add(store)
+        session.flush()
+        anchor = dt.date(2026, 12, 7)
+        for n in range(patients):
+            patient = Patient(
+                store_id=store.id,
+                external_id=f"B{n}",
+                first_name="Pat",
+                last_name=f"N{n}",
+                phone=phone(n),
+                channel=Channel.SMS,
+            )
+            patient.enrollment = Enrollment(anchor_date=anchor, cycle_days=30)
+            session.add(patient)
+            session.flush()
+            session.add(
+                Checkin(
+                    enrollment_id=patient.enrollment.id,
+                    patient_id=patient.id,
+                    store_id=store.id,
+                    anchor_date=anchor,
+                )
+            )
+        session.commit()
+        fake, now = FakeTransport(), dt.datetime.now(dt.UTC)
+        urls = outreach.Urls(env["PUBLIC_BASE_URL"])
+        defaults = outreach.Defaults("main", Sender(STORE_NUMBER))
+        for checkin in session.query(Checkin).all():
+            outreach.send_checkin_sms(
+                session, checkin, Purpose.FIRST, now, transport=fake, urls=urls, defaults=defaults
+            )
+    app.extensions["medsync"].db.dispose()
+
+
+def phone(n: int) -> str:
+    return f"+1202{5550000 + n:07d}"[:12]
+
+
+def write_requests(path: Path, base: str, patients: int, count: int) -> None:
+    """Precompute signed inbound SMS forms: patient n answers 'no', unique MessageSids."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(AUTH_TOKEN)
+    url = base + "/twilio/sms"
+    with path.open("w") as out:
+        for i in range(count):
+            form = {
+                "MessageSid": f"SM{i:032x}",
+                "AccountSid": "AC" + "0" * 32,
+                "From": phone(i % patients),
+                "To": STORE_NUMBER,
+                "Body": "no",
+                "NumMedia": "0",
+                "SmsStatus": "received",
+                "ApiVersion": "2010-04-01",
+            }
+            signature = validator.compute_signature(url, form)
+            out.write(f"{urlencode(form)}\t{signature}\n")
+
+
+def serve(app: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError as error:
+            if getattr(error, "code", None) == 404:  # the bare app has no /healthz: it is up
+                return process
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def load(port: int, script: Path, seconds: int, connections: int, threads: int) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    result: dict[str, float] = json.loads(line.removeprefix("RESULT "))
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url")
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = 8765
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.sqlite3",
+            "SECRET_KEY": "bench",
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "MEDSYNC_TRANSPORT": "console",
+            "PUBLIC_BASE_URL": base,
+            "LOG_LEVEL": "WARNING",
+            "PHARMACY_PHONE": "+12025550199",
+        }
+        seed(env, args.patients)
+        requests_file = Path(tmp) / "requests.tsv"
+        write_requests(requests_file, base, args.patients, 200_000)
+        script = Path(tmp) / "load.lua"
+        script.write_text(LUA % {"requests": requests_file, "threads": args.threads})
+        results = {}
+        for name, app in (("bare", "bench.bare_app:app"), ("webhook", "wsgi:app")):
+            server = serve(app, port, env, args.workers)
+            try:
+                results[name] = load(port, script, args.seconds, args.connections, args.threads)
+            finally:
+                server.terminate()
+                server.wait()
+        if args.database_url:
+            subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "db", "downgrade", "base"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+    results["ratio"] = {"rps": results["webhook"]["rps"] / results["bare"]["rps"]}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
