@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -292,11 +293,25 @@ class Medicine(Base):
     patient: Mapped[Patient] = relationship(back_populates="medicines")
 
 
+# An enrollment waiting for the check-in of its current anchor date (scheduler).
+CHECKIN_PENDING = "checkin_anchor_date IS NULL OR checkin_anchor_date <> anchor_date"
+
+
 class Enrollment(Base):
     """A patient's place in the med sync program: the next anchor date and the cycle."""
 
     __tablename__ = "enrollments"
-    __table_args__ = (CheckConstraint("cycle_days BETWEEN 7 AND 365", name="cycle_days_range"),)
+    __table_args__ = (
+        CheckConstraint("cycle_days BETWEEN 7 AND 365", name="cycle_days_range"),
+        # The scheduler's check-in creation: only enrollments still waiting for the check-in of
+        # their current anchor are in this index, so the pass reads the due ones and no others.
+        Index(
+            "ix_enrollments_checkin_pending",
+            "anchor_date",
+            postgresql_where=text(CHECKIN_PENDING),
+            sqlite_where=text(CHECKIN_PENDING),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(
@@ -305,6 +320,8 @@ class Enrollment(Base):
     anchor_date: Mapped[dt.date] = mapped_column(Date, index=True)
     cycle_days: Mapped[int] = mapped_column(default=30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The anchor date the scheduler last created a check-in for (None: not yet).
+    checkin_anchor_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     patient: Mapped[Patient] = relationship(back_populates="enrollment")

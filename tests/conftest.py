@@ -103,7 +103,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip browser tests when Chromium is missing, unless CI requires them."""
+    """Skip browser tests when Chromium is missing, unless CI requires them; skip
+    PostgreSQL-only tests on SQLite."""
+    if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL)")
+        for item in items:
+            if "postgres_only" in item.keywords:
+                item.add_marker(skip_pg)
     if CHROMIUM.exists() or os.environ.get("MEDSYNC_REQUIRE_BROWSER") == "1":
         return
     skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")

@@ -1,0 +1,371 @@
+"""The scheduler pass: create due check-ins, then make the attempts the policy says are due.
+
+`run_pass` is the only job. It is safe to run twice, from two processes at once, or again
+after a crash: check-ins are unique per (enrollment, anchor date), each due row is claimed with
+a conditional UPDATE before it is touched, and every send is recorded (and committed) by
+bot.outreach before it is made, which the policy then counts as made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot import outreach
+from bot.transports.base import Outcome, Transport
+from scheduler import policy
+from store import checkins, patients, queue
+from store.models import (
+    OPEN_CHECKIN_STATUSES,
+    Checkin,
+    CheckinStatus,
+    Patient,
+    Purpose,
+    QueueKind,
+)
+
+log = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], Session]
+
+BATCH_SIZE = 200
+# Long enough to make every send of one batch (pacing included), short enough that the rows
+# of a crashed scheduler come back soon. Measured on the pass's own clock.
+CLAIM_FOR = dt.timedelta(minutes=10)
+# Local "today" is never earlier than the date at UTC-12 nor later than at UTC+14.
+EARLIEST_OFFSET = dt.timedelta(hours=-12)
+LATEST_OFFSET = dt.timedelta(hours=14)
+MAX_LEAD_DAYS = 7
+CAPS_LOOKBACK = dt.timedelta(days=8)
+MAX_LOOKS_PER_PASS = 3  # a check-in may be due again at once (a refused text -> the call)
+
+
+@dataclass
+class PassReport:
+    """What one pass did (counts only: no names, numbers or texts)."""
+
+    rolled: int = 0
+    created: int = 0
+    looked_at: int = 0
+    texts: int = 0
+    calls: int = 0
+    not_sent: int = 0  # sends Twilio refused or that failed (recorded, not retried)
+    waiting: int = 0
+    unreachable: int = 0
+    expired: int = 0
+    opted_out: int = 0
+    claimed_elsewhere: int = 0
+    errors: int = 0
+
+    def summary(self) -> str:
+        """Return one line per non-zero count, e.g. 'texts sent: 3'."""
+        labels = {
+            "rolled": "anchors rolled to the next cycle",
+            "created": "check-ins created",
+            "looked_at": "due check-ins looked at",
+            "texts": "texts sent",
+            "calls": "calls placed",
+            "not_sent": "sends refused or failed",
+            "waiting": "check-ins waiting (window, caps, reply time)",
+            "unreachable": "unreachable items raised",
+            "expired": "check-ins expired",
+            "opted_out": "check-ins closed: patient opted out",
+            "claimed_elsewhere": "check-ins claimed by another scheduler",
+            "errors": "errors (see log)",
+        }
+        lines = [f"{labels[f.name]}: {getattr(self, f.name)}" for f in dataclasses.fields(self)]
+        shown = [line for line in lines if not line.endswith(": 0")]
+        return "\n".join(shown) if shown else "nothing to do"
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """How to send: the transport, our callback URLs and the default sender."""
+
+    transport: Transport
+    urls: outreach.Urls
+    defaults: outreach.Defaults
+
+
+def run_pass(
+    sessions: SessionFactory,
+    now: dt.datetime,
+    *,
+    transport: Transport,
+    urls: outreach.Urls,
+    defaults: outreach.Defaults,
+    batch_size: int = BATCH_SIZE,
+) -> PassReport:
+    """Run one scheduler pass as of `now` (aware UTC).
+
+    1. Roll enrollments whose anchor date has passed to their next anchor.
+    2. Create the check-ins that are due (local today within lead days of the anchor).
+    3. Stream the due check-ins in batches: claim each, decide (scheduler.policy), act.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    now = now.astimezone(dt.UTC)
+    report = PassReport()
+    roll_anchors(sessions, now, report, batch_size)
+    create_due_checkins(sessions, now, report, batch_size)
+    work_due_checkins(sessions, now, Outbox(transport, urls, defaults), report, batch_size)
+    log.info("scheduler pass at %s: %s", now.isoformat(), report.summary().replace("\n", "; "))
+    return report
+
+
+def roll_anchors(
+    sessions: SessionFactory, now: dt.datetime, report: PassReport, batch: int
+) -> None:
+    """Move every passed anchor date forward by whole cycles until it is not in the past.
+
+    Only anchors that have passed everywhere on Earth are read, so no zone is rolled early;
+    a zone east of UTC-12 is rolled up to a day late, which only matters a cycle later.
+    """
+    before = (now + EARLIEST_OFFSET).date()
+    while True:
+        with sessions() as session, session.begin():
+            rows = checkins.list_past_anchors(session, before, batch)
+            moves = []
+            for row in rows:
+                today = policy.local_day(now, policy.zone_of(row.zone, row.zone))
+                moves.append(
+                    (
+                        row.enrollment_id,
+                        row.anchor_date,
+                        policy.rolled_anchor(row.anchor_date, row.cycle_days, today),
+                    )
+                )
+            checkins.move_anchors(session, moves)
+        report.rolled += len(moves)
+        if len(rows) < batch:
+            return
+
+
+def create_due_checkins(
+    sessions: SessionFactory, now: dt.datetime, report: PassReport, batch: int
+) -> None:
+    """Create one check-in per enrollment whose local today is within lead days of its anchor.
+
+    Late enrollees (anchor already closer than lead days) get theirs at once.
+    """
+    first = (now + EARLIEST_OFFSET).date()
+    last = (now + LATEST_OFFSET).date() + dt.timedelta(days=MAX_LEAD_DAYS)
+    after: tuple[dt.date, int] | None = None
+    while True:
+        with sessions() as session, session.begin():
+            page = checkins.list_checkin_candidates(session, first, last, after=after, limit=batch)
+            due = [
+                c
+                for c in page
+                if policy.checkin_due(
+                    policy.local_day(now, policy.zone_of(c.zone, c.zone)),
+                    c.anchor_date,
+                    c.lead_days,
+                )
+            ]
+            report.created += checkins.create_checkins(session, due, now)
+        if len(page) < batch:
+            return
+        after = (page[-1].anchor_date, page[-1].enrollment_id)
+
+
+def work_due_checkins(
+    sessions: SessionFactory, now: dt.datetime, outbox: Outbox, report: PassReport, batch: int
+) -> None:
+    """Claim and handle due check-ins, a batch at a time, until none is left."""
+    looks: Counter[int] = Counter()
+    until = now + CLAIM_FOR
+    while True:
+        with sessions() as session, session.begin():
+            ids = checkins.list_due_checkin_ids(session, now, batch)
+            mine = [
+                checkin_id
+                for checkin_id in ids
+                if looks[checkin_id] < MAX_LOOKS_PER_PASS
+                and checkins.claim_checkin(session, checkin_id, now, until)
+            ]
+        report.claimed_elsewhere += sum(1 for i in ids if looks[i] < MAX_LOOKS_PER_PASS) - len(mine)
+        if not mine:
+            return
+        for checkin_id in mine:
+            looks[checkin_id] += 1
+            handle_checkin(sessions, checkin_id, now, outbox, report)
+
+
+def handle_checkin(
+    sessions: SessionFactory, checkin_id: int, now: dt.datetime, outbox: Outbox, report: PassReport
+) -> None:
+    """Decide and act on one claimed check-in; an error leaves the claim to expire."""
+    report.looked_at += 1
+    with sessions() as session:
+        try:
+            _handle(session, checkin_id, now, outbox, report)
+            session.commit()
+        except Exception:
+            session.rollback()
+            report.errors += 1
+            log.exception(
+                "scheduler: check-in %s failed; retried when its claim expires", checkin_id
+            )
+
+
+def _handle(
+    session: Session, checkin_id: int, now: dt.datetime, outbox: Outbox, report: PassReport
+) -> None:
+    checkin = session.get(Checkin, checkin_id)
+    if checkin is None:
+        return
+    if checkin.status not in OPEN_CHECKIN_STATUSES:
+        checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+        return
+    # One decision per patient at a time: another scheduler working a second check-in of the
+    # same patient waits here and then sees this one's recorded send in its caps.
+    patient = patients.get_patient(session, checkin.patient_id, lock=True)
+    assert patient is not None
+    decision = policy.decide(gather_facts(session, checkin, patient, now))
+    log.debug("check-in %s: %s (%s)", checkin.id, decision.action.value, decision.reason)
+    if decision.action is policy.Action.SEND:
+        _send(session, checkin, decision, now, outbox, report)
+        session.refresh(checkin)
+        session.refresh(patient)
+        if checkin.status not in OPEN_CHECKIN_STATUSES:
+            # The send itself closed it (21610 opted the patient out).
+            checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+            return
+        decision = policy.decide(gather_facts(session, checkin, patient, now))
+        if decision.action is policy.Action.SEND:
+            # Due again at once (a refused text moves on to the call): this pass looks again.
+            checkins.release_checkin(session, checkin, now, next_attempt_at=now)
+            return
+    else:
+        report.waiting += decision.action is policy.Action.WAIT
+    _settle(session, checkin, patient, decision, now, report)
+
+
+def _send(
+    session: Session,
+    checkin: Checkin,
+    decision: policy.Decision,
+    now: dt.datetime,
+    outbox: Outbox,
+    report: PassReport,
+) -> None:
+    assert decision.step is not None
+    if decision.channel is policy.Channel.SMS:
+        outcome = outreach.send_checkin_sms(
+            session,
+            checkin,
+            Purpose(decision.step.value),
+            now,
+            transport=outbox.transport,
+            urls=outbox.urls,
+            defaults=outbox.defaults,
+            validity_seconds=decision.validity_seconds,
+        )
+        report.texts += outcome is Outcome.SENT
+    else:
+        outcome = outreach.place_checkin_call(
+            session,
+            checkin,
+            now,
+            transport=outbox.transport,
+            urls=outbox.urls,
+            defaults=outbox.defaults,
+        )
+        report.calls += outcome is Outcome.SENT
+    report.not_sent += outcome is not Outcome.SENT
+    made = checkins.list_outreach(session, checkin.id)
+    if made:
+        checkins.stamp_outreach_time(session, made[-1].id, now)
+    session.commit()
+    log.info(
+        "scheduler: check-in %s %s by %s: %s",
+        checkin.id,
+        decision.step.value,
+        decision.channel,
+        outcome.value,
+    )
+
+
+def _settle(
+    session: Session,
+    checkin: Checkin,
+    patient: Patient,
+    decision: policy.Decision,
+    now: dt.datetime,
+    report: PassReport,
+) -> None:
+    """Apply a decision that sends nothing: wait, give up, expire or close."""
+    action = decision.action
+    if action is policy.Action.WAIT:
+        # Never "due again now": a decision to wait always moves the look forward.
+        at = max(decision.at or now, now + dt.timedelta(seconds=1))
+        checkins.release_checkin(session, checkin, now, next_attempt_at=at)
+    elif action is policy.Action.UNREACHABLE:
+        if not queue.has_item(session, checkin.id, QueueKind.UNREACHABLE):
+            queue.add_item(
+                session,
+                kind=QueueKind.UNREACHABLE,
+                store_id=checkin.store_id,
+                patient=patient,
+                checkin=checkin,
+                text=f"No answer to {checkin.attempts} attempt(s) before the fill; please call.",
+            )
+            report.unreachable += 1
+        checkins.release_checkin(
+            session, checkin, now, next_attempt_at=None, status=CheckinStatus.UNREACHABLE
+        )
+    elif action is policy.Action.EXPIRE:
+        report.expired += 1
+        checkins.release_checkin(
+            session, checkin, now, next_attempt_at=None, status=CheckinStatus.EXPIRED
+        )
+    elif action is policy.Action.OPT_OUT:
+        report.opted_out += 1
+        checkins.release_checkin(
+            session, checkin, now, next_attempt_at=None, status=CheckinStatus.OPTED_OUT
+        )
+    else:
+        checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+
+
+def gather_facts(
+    session: Session, checkin: Checkin, patient: Patient, now: dt.datetime
+) -> policy.Facts:
+    """Read what the policy needs about one check-in and its patient."""
+    store = checkin.store
+    made = checkins.list_outreach(session, checkin.id)
+    # The latest attempt's time is on the check-in too, written with the pass's clock in the
+    # same commit as the attempt; it is right even when a crash kept the stamp below from
+    # being applied.
+    times = {m.id: m.created_at for m in made}
+    if made and checkin.last_outreach_at is not None:
+        times[made[-1].id] = checkin.last_outreach_at
+    recent = checkins.list_recent_outreach_times(session, patient.id, now - CAPS_LOOKBACK)
+    answered = checkin.status not in OPEN_CHECKIN_STATUSES or (
+        bool(made) and checkins.has_reply_after(session, patient.id, made[0].id)
+    )
+    return policy.Facts(
+        now=now,
+        zone=policy.zone_of(patient.timezone, store.timezone),
+        window=policy.Window(store.window_start_minute, store.window_end_minute),
+        channel=policy.Channel(checkin.channel.value),
+        anchor_date=checkin.anchor_date,
+        reminder_delay=dt.timedelta(hours=store.reminder_delay_hours),
+        unreachable_days=store.unreachable_days,
+        consent_date=patient.consent_date,
+        opted_out=patient.opted_out,
+        attempts=tuple(
+            policy.Attempt(policy.Channel(m.channel.value), times[m.id], m.status, m.error_code)
+            for m in made
+        ),
+        answered=answered,
+        staff_owns=checkins.staff_owns(session, checkin.id),
+        recent_outreach=tuple(times.get(message_id, at) for message_id, at in recent),
+    )

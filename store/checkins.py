@@ -1,0 +1,313 @@
+"""Check-ins for the scheduler: creating them, finding and claiming due ones, their history.
+
+Functions only add, query and flush; the scheduler job that calls them owns the transaction.
+Every query here is written to walk an index (see docs/benchmarks.md for the plans):
+enrollments by `anchor_date` through the partial index of those still waiting for their
+check-in, due check-ins through `(status, next_attempt_at)`, history by check-in or patient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import (
+    OPEN_CHECKIN_STATUSES,
+    OUTREACH_PURPOSES,
+    Channel,
+    Checkin,
+    CheckinStatus,
+    Direction,
+    Enrollment,
+    Message,
+    Patient,
+    QueueItem,
+    QueueStatus,
+    Store,
+)
+
+
+def checkin_pending() -> ColumnElement[bool]:
+    """Return models.CHECKIN_PENDING as an expression (the partial index's own predicate)."""
+    return or_(
+        Enrollment.checkin_anchor_date.is_(None),
+        Enrollment.checkin_anchor_date != Enrollment.anchor_date,
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An enrollment that may need a check-in for its current anchor date."""
+
+    enrollment_id: int
+    patient_id: int
+    store_id: int
+    anchor_date: dt.date
+    channel: Channel
+    zone: str
+    lead_days: int
+
+
+def list_checkin_candidates(
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    *,
+    after: tuple[dt.date, int] | None = None,
+    limit: int = 1000,
+) -> list[Candidate]:
+    """Return active enrollments anchored in [first, last] that have no check-in for it yet.
+
+    Keyset-paged by (anchor_date, id) from `after`. The condition on `checkin_anchor_date`
+    repeats the partial index's predicate word for word, so both databases use that index.
+    """
+    query = (
+        select(
+            Enrollment.id,
+            Enrollment.patient_id,
+            Patient.store_id,
+            Enrollment.anchor_date,
+            Patient.channel,
+            func.coalesce(Patient.timezone, Store.timezone),
+            Store.lead_days,
+        )
+        .join(Patient, Patient.id == Enrollment.patient_id)
+        .join(Store, Store.id == Patient.store_id)
+        .where(
+            checkin_pending(),
+            Enrollment.anchor_date >= first,
+            Enrollment.anchor_date <= last,
+            Enrollment.active.is_(True),
+        )
+        .order_by(Enrollment.anchor_date, Enrollment.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(
+            or_(
+                Enrollment.anchor_date > after[0],
+                and_(Enrollment.anchor_date == after[0], Enrollment.id > after[1]),
+            )
+        )
+    return [Candidate(*row) for row in session.execute(query)]
+
+
+def create_checkins(session: Session, due: Sequence[Candidate], now: dt.datetime) -> int:
+    """Insert one check-in per candidate unless it exists; mark the enrollments; count new rows.
+
+    The unique (enrollment, anchor date) constraint makes a second pass or a second scheduler
+    harmless: the insert skips what exists instead of failing.
+    """
+    if not due:
+        return 0
+    rows = [
+        {
+            "enrollment_id": c.enrollment_id,
+            "patient_id": c.patient_id,
+            "store_id": c.store_id,
+            "anchor_date": c.anchor_date,
+            "status": CheckinStatus.SCHEDULED,
+            "channel": c.channel,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for c in due
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Checkin).on_conflict_do_nothing(
+        index_elements=["enrollment_id", "anchor_date"]
+    )
+    created = session.scalars(statement.values(rows).returning(Checkin.id)).all()
+    session.execute(
+        update(Enrollment),
+        [{"id": c.enrollment_id, "checkin_anchor_date": c.anchor_date} for c in due],
+    )
+    return len(created)
+
+
+def mark_enrollments_pending(session: Session, enrollment_ids: Iterable[int]) -> None:
+    """Forget that the enrollments have their check-in (used when it could not be created)."""
+    ids = list(enrollment_ids)
+    if ids:
+        session.execute(
+            update(Enrollment).where(Enrollment.id.in_(ids)).values(checkin_anchor_date=None)
+        )
+
+
+@dataclass(frozen=True)
+class PastAnchor:
+    enrollment_id: int
+    anchor_date: dt.date
+    cycle_days: int
+    zone: str
+
+
+def list_past_anchors(session: Session, before: dt.date, limit: int = 1000) -> list[PastAnchor]:
+    """Return active enrollments whose anchor date is before `before` (oldest first)."""
+    query = (
+        select(
+            Enrollment.id,
+            Enrollment.anchor_date,
+            Enrollment.cycle_days,
+            func.coalesce(Patient.timezone, Store.timezone),
+        )
+        .join(Patient, Patient.id == Enrollment.patient_id)
+        .join(Store, Store.id == Patient.store_id)
+        .where(Enrollment.anchor_date < before, Enrollment.active.is_(True))
+        .order_by(Enrollment.anchor_date, Enrollment.id)
+        .limit(limit)
+    )
+    return [PastAnchor(*row) for row in session.execute(query)]
+
+
+def move_anchors(session: Session, moves: Sequence[tuple[int, dt.date, dt.date]]) -> None:
+    """Set each enrollment's anchor (id, old, new) unless someone changed it meanwhile."""
+    for enrollment_id, old, new in moves:
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == enrollment_id, Enrollment.anchor_date == old)
+            .values(anchor_date=new)
+        )
+
+
+def _due_clause(now: dt.datetime) -> list[object]:
+    return [
+        Checkin.status.in_(OPEN_CHECKIN_STATUSES),
+        or_(Checkin.next_attempt_at <= now, Checkin.next_attempt_at.is_(None)),
+        or_(Checkin.claimed_until.is_(None), Checkin.claimed_until < now),
+    ]
+
+
+def list_due_checkin_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
+    """Return ids of open check-ins due by `now` and not claimed, earliest first.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED until the caller commits its claims, so
+    a second scheduler selecting at the same moment gets other rows instead of waiting.
+    """
+    query = (
+        select(Checkin.id)
+        .where(*_due_clause(now))  # type: ignore[arg-type]
+        .order_by(Checkin.next_attempt_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def claim_checkin(session: Session, checkin_id: int, now: dt.datetime, until: dt.datetime) -> bool:
+    """Claim a due check-in until `until`; tell whether this caller got it.
+
+    A conditional UPDATE: exactly one of several racing schedulers changes the row.
+    """
+    result = session.execute(
+        update(Checkin)
+        .where(Checkin.id == checkin_id, *_due_clause(now))  # type: ignore[arg-type]
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+def release_checkin(
+    session: Session,
+    checkin: Checkin,
+    now: dt.datetime,
+    *,
+    next_attempt_at: dt.datetime | None,
+    status: CheckinStatus | None = None,
+) -> None:
+    """Record when the check-in next needs a look (and its new status) and drop the claim."""
+    checkin.next_attempt_at = next_attempt_at
+    checkin.claimed_until = None
+    if status is not None and status != checkin.status:
+        checkin.status = status
+        checkin.completed_at = checkin.completed_at or now
+    checkin.updated_at = now
+
+
+@dataclass(frozen=True)
+class OutreachRow:
+    id: int
+    channel: Channel
+    created_at: dt.datetime
+    status: str
+    error_code: int | None
+
+
+def list_outreach(session: Session, checkin_id: int) -> list[OutreachRow]:
+    """Return the check-in's pharmacy-initiated outreach (first, reminder, call), oldest first."""
+    query = (
+        select(Message.id, Message.channel, Message.created_at, Message.status, Message.error_code)
+        .where(
+            Message.checkin_id == checkin_id,
+            Message.direction == Direction.OUTBOUND,
+            Message.purpose.in_(OUTREACH_PURPOSES),
+        )
+        .order_by(Message.id)
+    )
+    return [OutreachRow(*row) for row in session.execute(query)]
+
+
+def list_recent_outreach_times(
+    session: Session, patient_id: int, since: dt.datetime
+) -> list[tuple[int, dt.datetime]]:
+    """Return when the patient was contacted by outreach since `since` (any check-in, channel).
+
+    A request Twilio refused outright (failed, no SID) never reached the patient and is left
+    out; anything that may have reached them (pending, unknown, sent...) counts.
+    """
+    query = select(Message.id, Message.created_at).where(
+        Message.patient_id == patient_id,
+        Message.created_at > since,
+        Message.direction == Direction.OUTBOUND,
+        Message.purpose.in_(OUTREACH_PURPOSES),
+        ~and_(Message.status == "failed", Message.twilio_sid.is_(None)),
+    )
+    return [(row.id, row.created_at) for row in session.execute(query)]
+
+
+def has_reply_after(session: Session, patient_id: int, message_id: int) -> bool:
+    """Tell whether the patient sent anything after our message `message_id` was recorded.
+
+    Ids, not clocks: the outreach row is committed before it is sent, so any reply to it
+    has a larger id.
+    """
+    query = select(
+        exists().where(
+            Message.patient_id == patient_id,
+            Message.direction == Direction.INBOUND,
+            Message.id > message_id,
+        )
+    )
+    return bool(session.scalar(query))
+
+
+def staff_owns(session: Session, checkin_id: int) -> bool:
+    """Tell whether a person has claimed one of the check-in's queue items."""
+    query = select(
+        exists().where(QueueItem.checkin_id == checkin_id, QueueItem.status == QueueStatus.CLAIMED)
+    )
+    return bool(session.scalar(query))
+
+
+def stamp_outreach_time(session: Session, message_id: int, at: dt.datetime) -> None:
+    """Date an outreach row at the scheduler's clock (`at`) rather than the wall clock.
+
+    bot.outreach records the row with the wall clock; the scheduler's time is injected (and
+    travels in tests and `tick --now`), and the caps are counted in that time.
+    """
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(created_at=at)
+        .execution_options(synchronize_session=False)
+    )
