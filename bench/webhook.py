@@ -140,7 +140,7 @@ def write_requests(path: Path, base: str, patients: int, count: int) -> None:
     with path.open("w") as out:
         for i in range(count):
             form = {
-                "MessageSid": f"SM{i:032x}",
+                "MessageSid": f"SMbe{i:030x}",
                 "AccountSid": "AC" + "0" * 32,
                 "From": phone(i % patients),
                 "To": STORE_NUMBER,

@@ -5,8 +5,10 @@ commits (one owner per request or job). The exception is sending: `send_checkin_
 `place_checkin_call` record the attempt and commit *before* calling Twilio, then record the
 outcome, so that a crash between the two leaves a trace and never a second text (SPEC 7).
 
-What the dialog decides (dialogs/) is applied here in one place, `_apply_step`: the new state,
-the queue items for its findings, the check-in status, the opt-out or opt-in, the language.
+Reads use the ORM; the writes of a dialog turn are plain INSERTs and UPDATEs (store/), which
+keeps a webhook's transaction short. What the dialog decides is applied in one place,
+`_apply_step`: the new state, the queue items for its findings, the check-in status, the opt-out
+or opt-in, the language.
 """
 
 from __future__ import annotations
@@ -61,8 +63,10 @@ class Urls:
     def voice_start(self, message_id: int) -> str:
         return f"{self.base}/twilio/voice?m={message_id}"
 
-    def voice_step(self, action: str, conversation: Conversation, *, no_input: bool = False) -> str:
-        url = f"{self.base}/twilio/voice/{action}?c={conversation.id}&v={conversation.version}"
+    def voice_step(
+        self, action: str, conversation_id: int, version: int, *, no_input: bool = False
+    ) -> str:
+        url = f"{self.base}/twilio/voice/{action}?c={conversation_id}&v={version}"
         return url + "&timeout=1" if no_input else url
 
     @property
@@ -76,6 +80,35 @@ class Defaults:
 
     store_code: str
     sender: Sender
+
+
+@dataclass
+class _Turn:
+    """Who a dialog turn is about, as read at its start."""
+
+    store: Store
+    patient: Patient
+    checkin: Checkin | None
+    conversation_id: int | None
+    version: int
+    channel: Channel
+
+    def message(
+        self, direction: Direction, ours: str, body: str | None, **values: object
+    ) -> dict[str, object]:
+        """Return the columns of a transcript message of this turn."""
+        theirs = self.patient.phone
+        return {
+            "store_id": self.store.id,
+            "patient_id": self.patient.id,
+            "checkin_id": self.checkin.id if self.checkin else None,
+            "direction": direction,
+            "channel": self.channel,
+            "from_number": theirs if direction is Direction.INBOUND else ours,
+            "to_number": ours if direction is Direction.INBOUND else theirs,
+            "body": body,
+            **values,
+        }
 
 
 # --- Inbound SMS ------------------------------------------------------------------------------
@@ -95,52 +128,74 @@ def handle_inbound_sms(
 ) -> tuple[str, ...]:
     """Record a patient's text, run the dialog, and return the texts to answer with.
 
-    A second delivery of the same MessageSid returns no text and changes nothing.
+    A second delivery of the same MessageSid fails on the unique SID (the caller then answers
+    nothing): checking first would cost a query on every message.
     """
-    if messages.get_by_sid(session, sms.sid) is not None:
-        return ()
-    store = patients.find_store_for_inbound(
-        session, sms.to_number, sms.messaging_service_sid, defaults.store_code
+    store, patient = patients.find_inbound_parties(
+        session, sms.to_number, sms.messaging_service_sid, sms.from_number, defaults.store_code
     )
     if store is None:
         raise LookupError("no store configured")
-    patient = patients.find_patient_by_phone(session, store.id, sms.from_number, lock=True)
-    inbound = _add_message(
-        session,
-        store,
-        patient,
-        None,
-        Direction.INBOUND,
-        Channel.SMS,
-        body=sms.body,
-        sid=sms.sid,
-        status="received",
-        numbers=(sms.from_number, sms.to_number),
-    )
     if patient is None:
         # Kept for staff; the answer names the pharmacy and its number, nothing about anyone.
+        inbound_id = messages.record(
+            session,
+            store_id=store.id,
+            patient_id=None,
+            direction=Direction.INBOUND,
+            channel=Channel.SMS,
+            from_number=sms.from_number,
+            to_number=sms.to_number,
+            body=sms.body,
+            twilio_sid=sms.sid,
+            status="received",
+        )
         queue.add_item(
-            session, kind=QueueKind.CONCERN, store_id=store.id, message=inbound, text=sms.body
+            session,
+            kind=QueueKind.CONCERN,
+            store_id=store.id,
+            message_id=inbound_id,
+            text=sms.body,
         )
         answer = dialogs.unknown_number_reply(store.name, display_phone(store.phone), "en")
-        _add_reply(session, store, None, None, Channel.SMS, answer, sms.to_number, sms.from_number)
+        messages.record(
+            session,
+            store_id=store.id,
+            patient_id=None,
+            direction=Direction.OUTBOUND,
+            channel=Channel.SMS,
+            purpose=Purpose.REPLY,
+            from_number=sms.to_number,
+            to_number=sms.from_number,
+            body=answer,
+            status="twiml",
+        )
         return (answer,)
-    conversation = conversations.latest_for_patient(session, patient.id)
-    checkin = conversation_checkin(session, conversation)
+    conversation, checkin = conversations.latest_for_patient(session, patient.id)
+    turn = _turn_of(store, patient, checkin, conversation, Channel.SMS)
+    inbound_id = messages.record(
+        session,
+        **turn.message(
+            Direction.INBOUND, sms.to_number, sms.body, twilio_sid=sms.sid, status="received"
+        ),
+    )
     context = checkin_context(patient, store, checkin, "sms")
     state = _state_of(conversation, patient, context)
     result = dialogs.step(dialogs.CHECKIN, state, dialogs.Reply(text=sms.body), context)
-    _apply_step(session, patient, conversation, checkin, result, inbound, now, via="sms")
+    _apply_step(session, turn, result, inbound_id, now, via="sms")
     answers = sms_texts(result.outputs)
     for answer in answers:
-        _add_reply(
-            session, store, patient, checkin, Channel.SMS, answer, sms.to_number, sms.from_number
+        messages.record(
+            session,
+            **turn.message(
+                Direction.OUTBOUND, sms.to_number, answer, purpose=Purpose.REPLY, status="twiml"
+            ),
         )
     return answers
 
 
 def sms_texts(outputs: tuple[dialogs.Output, ...]) -> tuple[str, ...]:
-    """Return the texts of the outputs that are said by SMS (one message each)."""
+    """Return the texts of the outputs that are said (one SMS, or one <Say>, each)."""
     return tuple(
         output.text
         for output in outputs
@@ -173,10 +228,21 @@ def _next_anchor(patient: Patient) -> dt.date:
     return dt.date.today()
 
 
-def conversation_checkin(session: Session, conversation: Conversation | None) -> Checkin | None:
-    if conversation is None or conversation.checkin_id is None:
-        return None
-    return session.get(Checkin, conversation.checkin_id)
+def _turn_of(
+    store: Store,
+    patient: Patient,
+    checkin: Checkin | None,
+    conversation: Conversation | None,
+    channel: Channel,
+) -> _Turn:
+    return _Turn(
+        store=store,
+        patient=patient,
+        checkin=checkin,
+        conversation_id=conversation.id if conversation else None,
+        version=conversation.version if conversation else 0,
+        channel=channel,
+    )
 
 
 def _state_of(
@@ -201,20 +267,29 @@ _STATUS_OF_OUTCOME = {
 
 def _apply_step(
     session: Session,
-    patient: Patient,
-    conversation: Conversation | None,
-    checkin: Checkin | None,
+    turn: _Turn,
     result: dialogs.Step,
-    inbound: Message | None,
+    message_id: int | None,
     now: dt.datetime,
     *,
     via: str,
 ) -> None:
-    """Persist what one dialog step decided."""
-    if conversation is not None:
-        conversation.data = result.state.to_json()
-        conversation.node = result.state.node
-        conversation.done = result.state.done
+    """Persist what one dialog step decided; the turn's conversation gets the new version."""
+    state = result.state.to_json()
+    if turn.conversation_id is None:
+        turn.conversation_id, turn.version = conversations.create(
+            session,
+            patient_id=turn.patient.id,
+            checkin_id=turn.checkin.id if turn.checkin else None,
+            dialog=dialogs.CHECKIN.name,
+            channel=turn.channel,
+            state=state,
+        )
+    else:
+        turn.version = conversations.save_state(
+            session, turn.conversation_id, turn.version, state, turn.channel
+        )
+    patient, checkin = turn.patient, turn.checkin
     for finding in result.findings:
         queue.add_item(
             session,
@@ -222,89 +297,28 @@ def _apply_step(
             store_id=patient.store_id,
             patient=patient,
             checkin=checkin,
-            message=inbound,
+            message_id=message_id,
             text=finding.text if finding.text is not None else finding.note,
             recording_url=finding.recording_url,
             priority=finding.priority,
         )
     if result.opted_out:
-        patients.opt_out(session, patient, now, via=via)
+        patients.opt_out(session, patient.id, now, via=via)
     if result.opted_in:
-        patients.opt_in(patient)
+        patients.opt_in(session, patient.id, now)
     language = Language(result.language)
     if patient.language != language:
-        patient.language = language
+        patients.set_language(session, patient.id, language, now)
     if checkin is not None and checkin.status != CheckinStatus.EXPIRED:
         status = _STATUS_OF_OUTCOME[result.outcome]
-        if checkin.status != status and not (
-            status == CheckinStatus.IN_PROGRESS and checkin.status != CheckinStatus.SCHEDULED
-        ):
-            checkin.status = status
-        if result.state.done:
-            checkin.next_attempt_at = None
-            checkin.completed_at = checkin.completed_at or now
-
-
-# --- Messages ---------------------------------------------------------------------------------
-
-
-def _add_message(
-    session: Session,
-    store: Store,
-    patient: Patient | None,
-    checkin: Checkin | None,
-    direction: Direction,
-    channel: Channel,
-    *,
-    body: str | None,
-    status: str,
-    numbers: tuple[str, str],
-    sid: str | None = None,
-    purpose: Purpose | None = None,
-    recording_url: str | None = None,
-) -> Message:
-    message = Message(
-        store_id=store.id,
-        patient_id=patient.id if patient else None,
-        checkin_id=checkin.id if checkin else None,
-        direction=direction,
-        channel=channel,
-        purpose=purpose,
-        from_number=numbers[0],
-        to_number=numbers[1],
-        body=body,
-        recording_url=recording_url,
-        twilio_sid=sid,
-        status=status,
-    )
-    session.add(message)
-    session.flush()  # a duplicate SID fails here, before anything else is written
-    return message
-
-
-def _add_reply(
-    session: Session,
-    store: Store,
-    patient: Patient | None,
-    checkin: Checkin | None,
-    channel: Channel,
-    body: str,
-    our_number: str,
-    their_number: str,
-) -> Message:
-    """Record an answer given inside the webhook's TwiML (Twilio sends it; no SID to us)."""
-    return _add_message(
-        session,
-        store,
-        patient,
-        checkin,
-        Direction.OUTBOUND,
-        channel,
-        body=body,
-        status="twiml",
-        numbers=(our_number, their_number),
-        purpose=Purpose.REPLY,
-    )
+        # "in progress" never overwrites an answer already given (a late "call me" is not
+        # a reason to reopen a confirmed check-in).
+        if status == CheckinStatus.IN_PROGRESS and checkin.status != CheckinStatus.SCHEDULED:
+            status = checkin.status
+        if status != checkin.status or (result.state.done and checkin.completed_at is None):
+            conversations.set_checkin_status(
+                session, checkin.id, status, done=result.state.done, now=now
+            )
 
 
 # --- Outbound: record, commit, send, record ------------------------------------------------
@@ -331,29 +345,19 @@ def send_checkin_sms(
     state = dialogs.DialogState.from_json(conversation.data) if conversation else None
     result = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
     body = sms_texts(result.outputs)[0]
-    if conversation is None:
-        conversation = Conversation(
-            patient_id=patient.id,
-            checkin_id=checkin.id,
-            dialog=dialogs.CHECKIN.name,
-            channel=Channel.SMS,
-            node=result.state.node,
-            data=result.state.to_json(),
-        )
-        session.add(conversation)
+    turn = _turn_of(store, patient, checkin, conversation, Channel.SMS)
     sender = sender_for_store(store, defaults.sender)
-    message = _add_message(
+    message_id = messages.record(
         session,
-        store,
-        patient,
-        checkin,
-        Direction.OUTBOUND,
-        Channel.SMS,
-        body=body,
-        status="pending",
-        purpose=purpose,
-        numbers=(sender.from_number or sender.messaging_service_sid or "", patient.phone),
+        **turn.message(
+            Direction.OUTBOUND,
+            sender.from_number or sender.messaging_service_sid or "",
+            body,
+            purpose=purpose,
+            status="pending",
+        ),
     )
+    _apply_step(session, turn, result, None, now, via="sms")
     _mark_attempt(checkin, now)
     session.commit()
     sent = transport.send_sms(
@@ -363,7 +367,7 @@ def send_checkin_sms(
         status_callback=urls.sms_status,
         validity_period=validity_seconds,
     )
-    _record_send(session, message, sent, now)
+    _record_send(session, message_id, patient.id, checkin, Channel.SMS, sent, now)
     session.commit()
     return sent.outcome
 
@@ -380,28 +384,27 @@ def place_checkin_call(
     """Call the patient; the dialog starts when Twilio fetches the voice URL (human answered)."""
     patient, store = checkin.patient, checkin.store
     sender = sender_for_store(store, defaults.sender)
-    message = _add_message(
+    turn = _turn_of(store, patient, checkin, None, Channel.VOICE)
+    message_id = messages.record(
         session,
-        store,
-        patient,
-        checkin,
-        Direction.OUTBOUND,
-        Channel.VOICE,
-        body=None,
-        status="pending",
-        purpose=Purpose.CALL,
-        numbers=(sender.from_number or "", patient.phone),
+        **turn.message(
+            Direction.OUTBOUND,
+            sender.from_number or "",
+            None,
+            purpose=Purpose.CALL,
+            status="pending",
+        ),
     )
     _mark_attempt(checkin, now)
     session.commit()
     placed = transport.place_call(
         to=patient.phone,
         sender=sender,
-        url=urls.voice_start(message.id),
+        url=urls.voice_start(message_id),
         status_callback=urls.voice_status,
         machine_detection=True,
     )
-    _record_send(session, message, placed, now)
+    _record_send(session, message_id, patient.id, checkin, Channel.VOICE, placed, now)
     session.commit()
     return placed.outcome
 
@@ -413,32 +416,45 @@ def _mark_attempt(checkin: Checkin, now: dt.datetime) -> None:
         checkin.status = CheckinStatus.IN_PROGRESS
 
 
-def _record_send(session: Session, message: Message, sent: SendResult, now: dt.datetime) -> None:
+def _record_send(
+    session: Session,
+    message_id: int,
+    patient_id: int,
+    checkin: Checkin | None,
+    channel: Channel,
+    sent: SendResult,
+    now: dt.datetime,
+) -> None:
     """Store Twilio's answer to a send and act on the outcomes that need it (SPEC 9)."""
-    message.twilio_sid = sent.sid or message.twilio_sid
-    message.status = sent.status
-    message.error_code = sent.error_code
+    messages.set_send_result(session, message_id, sent.sid, sent.status, sent.error_code)
     if sent.outcome is Outcome.UNKNOWN:
-        log.warning("send outcome unknown for message %s; not retried", message.id)
-    _act_on_error(session, message, sent.error_code, now)
+        log.warning("send outcome unknown for message %s; not retried", message_id)
+    _act_on_error(session, message_id, patient_id, checkin, channel, sent.error_code, now)
 
 
-def _act_on_error(session: Session, message: Message, code: int | None, now: dt.datetime) -> None:
+def _act_on_error(
+    session: Session,
+    message_id: int,
+    patient_id: int | None,
+    checkin: Checkin | None,
+    channel: Channel,
+    code: int | None,
+    now: dt.datetime,
+) -> None:
     """21610 opts the patient out; 21211/21614 raise one invalid_number item per check-in."""
-    if code is None or message.patient_id is None:
+    if code is None or patient_id is None:
         return
-    patient = patients.get_patient(session, message.patient_id)
+    patient = patients.get_patient(session, patient_id)
     if patient is None:
         return
-    checkin = session.get(Checkin, message.checkin_id) if message.checkin_id else None
-    if code == OPT_OUT_CODE and patients.opt_out(session, patient, now, via="twilio_21610"):
+    if code == OPT_OUT_CODE and patients.opt_out(session, patient.id, now, via="twilio_21610"):
         queue.add_item(
             session,
             kind=QueueKind.OPTED_OUT,
             store_id=patient.store_id,
             patient=patient,
             checkin=checkin,
-            message=message,
+            message_id=message_id,
             text=f"Twilio error {code}: recipient unsubscribed",
         )
     elif code in INVALID_NUMBER_CODES and not (
@@ -450,8 +466,8 @@ def _act_on_error(session: Session, message: Message, code: int | None, now: dt.
             store_id=patient.store_id,
             patient=patient,
             checkin=checkin,
-            message=message,
-            text=f"Twilio error {code}: the number cannot receive {message.channel.value}",
+            message_id=message_id,
+            text=f"Twilio error {code}: the number cannot receive {channel.value}",
         )
 
 
@@ -465,7 +481,10 @@ def handle_message_status(
     message = messages.get_by_sid(session, sid)
     if message is None or not messages.advance_status(message, status, error_code):
         return False
-    _act_on_error(session, message, error_code, now)
+    checkin = session.get(Checkin, message.checkin_id) if message.checkin_id else None
+    _act_on_error(
+        session, message.id, message.patient_id, checkin, message.channel, error_code, now
+    )
     return True
 
 
@@ -487,7 +506,8 @@ class CallTurn:
     kind: str  # "dialog", "voicemail", "hang_up", "leave_message"
     language: str
     outputs: tuple[dialogs.Output, ...] = ()
-    conversation: Conversation | None = None
+    conversation_id: int | None = None
+    version: int = 0
     text: str | None = None
 
 
@@ -499,6 +519,10 @@ class CallAnswered:
     direction: str  # "inbound" or "outbound-api"
     answered_by: str | None = None
     message_id: int | None = None  # ours, from the URL of an outbound check-in call
+
+    @property
+    def our_number(self) -> str:
+        return self.to_number if self.direction == "inbound" else self.from_number
 
 
 def handle_call_answered(
@@ -516,20 +540,21 @@ def handle_call_answered(
         assert patient is not None
         language = patient.language.value
         if call.answered_by in MACHINE_ANSWERS:
-            context = checkin_context(patient, checkin.store, checkin, "voice")
-            text = dialogs.voicemail(context)
-            _add_call_text(session, checkin.store, patient, checkin, text, call)
+            text = dialogs.voicemail(checkin_context(patient, checkin.store, checkin, "voice"))
+            turn = _turn_of(checkin.store, patient, checkin, None, Channel.VOICE)
+            _record_said(session, turn, call, text)
             return CallTurn("voicemail", language, text=text)
         if call.answered_by == "fax" or patient.opted_out:
             return CallTurn("hang_up", language)
-        return _start_call_dialog(session, patient, checkin, call, now)
-    store = patients.find_store_for_inbound(session, call.to_number, None, defaults.store_code)
+        return _start_call_dialog(session, checkin.store, patient, checkin, call, now)
+    store, patient = patients.find_inbound_parties(
+        session, call.to_number, None, call.from_number, defaults.store_code
+    )
     if store is None:
         return CallTurn("hang_up", "en")
-    patient = patients.find_patient_by_phone(session, store.id, call.from_number, lock=True)
     checkin = _open_checkin(session, patient) if patient and not patient.opted_out else None
     if patient is not None and checkin is not None:
-        return _start_call_dialog(session, patient, checkin, call, now)
+        return _start_call_dialog(session, store, patient, checkin, call, now)
     language = patient.language.value if patient else "en"
     return CallTurn("leave_message", language, text=_leave_message_prompt(store, language))
 
@@ -547,8 +572,7 @@ def _leave_message_prompt(store: Store, language: str) -> str:
 
 
 def _open_checkin(session: Session, patient: Patient) -> Checkin | None:
-    conversation = conversations.latest_for_patient(session, patient.id)
-    checkin = conversation_checkin(session, conversation)
+    _, checkin = conversations.latest_for_patient(session, patient.id)
     if checkin is not None and checkin.status in (
         CheckinStatus.SCHEDULED,
         CheckinStatus.IN_PROGRESS,
@@ -558,65 +582,36 @@ def _open_checkin(session: Session, patient: Patient) -> Checkin | None:
 
 
 def _start_call_dialog(
-    session: Session, patient: Patient, checkin: Checkin, call: CallAnswered, now: dt.datetime
-) -> CallTurn:
-    conversation = conversations.for_checkin(session, checkin.id)
-    context = checkin_context(patient, checkin.store, checkin, "voice")
-    state = dialogs.DialogState.from_json(conversation.data) if conversation else None
-    result = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
-    if conversation is None:
-        conversation = Conversation(
-            patient_id=patient.id,
-            checkin_id=checkin.id,
-            dialog=dialogs.CHECKIN.name,
-            channel=Channel.VOICE,
-            node=result.state.node,
-            data={},
-        )
-        session.add(conversation)
-    conversation.channel = Channel.VOICE
-    _apply_step(session, patient, conversation, checkin, result, None, now, via="voice")
-    return _turn(session, patient, checkin, conversation, result, call)
-
-
-def _turn(
-    session: Session,
-    patient: Patient,
-    checkin: Checkin | None,
-    conversation: Conversation,
-    result: dialogs.Step,
-    call: CallAnswered,
-) -> CallTurn:
-    spoken = " ".join(sms_texts(result.outputs))
-    if spoken:
-        _add_call_text(session, patient.store, patient, checkin, spoken, call)
-    session.flush()  # the conversation's new version goes into the next action URL
-    return CallTurn("dialog", result.language, result.outputs, conversation)
-
-
-def _add_call_text(
     session: Session,
     store: Store,
     patient: Patient,
-    checkin: Checkin | None,
-    text: str,
+    checkin: Checkin,
     call: CallAnswered,
-) -> None:
+    now: dt.datetime,
+) -> CallTurn:
+    conversation = conversations.for_checkin(session, checkin.id)
+    context = checkin_context(patient, store, checkin, "voice")
+    state = dialogs.DialogState.from_json(conversation.data) if conversation else None
+    result = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
+    turn = _turn_of(store, patient, checkin, conversation, Channel.VOICE)
+    _apply_step(session, turn, result, None, now, via="voice")
+    return _call_turn(session, turn, result, call)
+
+
+def _call_turn(session: Session, turn: _Turn, result: dialogs.Step, call: CallAnswered) -> CallTurn:
+    spoken = " ".join(sms_texts(result.outputs))
+    if spoken:
+        _record_said(session, turn, call, spoken)
+    return CallTurn("dialog", result.language, result.outputs, turn.conversation_id, turn.version)
+
+
+def _record_said(session: Session, turn: _Turn, call: CallAnswered, text: str) -> None:
     """Record what the call said to the patient, so the transcript shows both sides."""
-    ours, theirs = (call.from_number, call.to_number)
-    if call.direction == "inbound":
-        ours, theirs = theirs, ours
-    _add_message(
+    messages.record(
         session,
-        store,
-        patient,
-        checkin,
-        Direction.OUTBOUND,
-        Channel.VOICE,
-        body=text,
-        status="twiml",
-        numbers=(ours, theirs),
-        purpose=Purpose.REPLY,
+        **turn.message(
+            Direction.OUTBOUND, call.our_number, text, purpose=Purpose.REPLY, status="twiml"
+        ),
     )
 
 
@@ -634,76 +629,68 @@ def handle_voice_input(session: Session, voice: VoiceInput, now: dt.datetime) ->
     """Run the dialog on a keypress, speech, recording or no-input during a call.
 
     A stale or repeated action (the version in its URL is not the conversation's) is not
-    applied twice: the current question is asked again instead.
+    applied twice: it is kept in the transcript and the current question is asked again.
     """
-    conversation = session.get(Conversation, voice.conversation_id)
-    if conversation is None:
+    found = session.get(Conversation, voice.conversation_id)
+    if found is None:
         return CallTurn("hang_up", "en")
-    patient = patients.get_patient(session, conversation.patient_id, lock=True)
+    patient = patients.get_patient(session, found.patient_id, lock=True)
     assert patient is not None
-    session.refresh(conversation)
-    checkin = conversation_checkin(session, conversation)
+    session.refresh(found)  # read after the lock: a concurrent step may have moved it
+    checkin = session.get(Checkin, found.checkin_id) if found.checkin_id else None
     context = checkin_context(patient, patient.store, checkin, "voice")
-    state = _state_of(conversation, patient, context)
-    inbound = None
+    state = _state_of(found, patient, context)
+    turn = _turn_of(patient.store, patient, checkin, found, Channel.VOICE)
+    inbound_id = None
     if voice.heard is not None or voice.recording_url is not None:
-        inbound = _add_message(
+        inbound_id = messages.record(
             session,
-            patient.store,
-            patient,
-            checkin,
-            Direction.INBOUND,
-            Channel.VOICE,
-            body=voice.heard,
-            recording_url=voice.recording_url,
-            status="received",
-            numbers=(
-                patient.phone,
-                voice.call.to_number
-                if voice.call.direction == "inbound"
-                else voice.call.from_number,
+            **turn.message(
+                Direction.INBOUND,
+                voice.call.our_number,
+                voice.heard,
+                recording_url=voice.recording_url,
+                status="received",
             ),
         )
-    if conversation.version != voice.version:
-        # Kept in the transcript above; the current question is simply asked again.
+    if found.version != voice.version:
         resumed = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
         asks = tuple(
             o for o in resumed.outputs if isinstance(o, dialogs.AskYesNo | dialogs.AskText)
         )
-        return _turn(
-            session, patient, checkin, conversation, replace(resumed, outputs=asks), voice.call
-        )
+        return _call_turn(session, turn, replace(resumed, outputs=asks), voice.call)
     result = dialogs.step(dialogs.CHECKIN, state, voice.event, context)
-    _apply_step(session, patient, conversation, checkin, result, inbound, now, via="voice")
-    return _turn(session, patient, checkin, conversation, result, voice.call)
+    _apply_step(session, turn, result, inbound_id, now, via="voice")
+    return _call_turn(session, turn, result, voice.call)
 
 
 def handle_voice_message(
     session: Session, call: CallAnswered, recording_url: str | None, defaults: Defaults
 ) -> None:
     """Keep a message left for the pharmacist as a queue item with its recording."""
-    store = patients.find_store_for_inbound(session, call.to_number, None, defaults.store_code)
+    store, patient = patients.find_inbound_parties(
+        session, call.to_number, None, call.from_number, defaults.store_code
+    )
     if store is None or recording_url is None:
         return
-    patient = patients.find_patient_by_phone(session, store.id, call.from_number, lock=True)
-    message = _add_message(
+    message_id = messages.record(
         session,
-        store,
-        patient,
-        None,
-        Direction.INBOUND,
-        Channel.VOICE,
+        store_id=store.id,
+        patient_id=patient.id if patient else None,
+        direction=Direction.INBOUND,
+        channel=Channel.VOICE,
+        from_number=call.from_number,
+        to_number=call.to_number,
         body=None,
         recording_url=recording_url,
         status="received",
-        numbers=(call.from_number, call.to_number),
     )
     queue.add_item(
         session,
         kind=QueueKind.CONCERN,
         store_id=store.id,
         patient=patient,
-        message=message,
+        message_id=message_id,
         recording_url=recording_url,
         text="voicemail left for the pharmacist",
     )

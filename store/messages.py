@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Message
+from store.models import Message, table_of, utcnow
+
+_TABLE = table_of(Message)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
 
 # Twilio's message lifecycle; a status callback may arrive out of order, so a status only
 # replaces one of lower rank (a late "sent" never overwrites "delivered").
@@ -25,6 +30,28 @@ _MESSAGE_RANK = {
     "canceled": 5,
     "read": 6,
 }
+
+
+def record(session: Session, **values: Any) -> int:
+    """Append a message to the transcript and return its id.
+
+    A plain INSERT, not the ORM unit of work: the webhooks write two messages per reply, and
+    this is most of what a reply costs.
+    """
+    now = utcnow()
+    row = {"created_at": now, "updated_at": now, "twilio_sid": None, "recording_url": None}
+    row |= {"purpose": None, "error_code": None, "sequence_number": None, "checkin_id": None}
+    return int(session.execute(_INSERT, row | values).scalar_one())
+
+
+def set_send_result(
+    session: Session, message_id: int, sid: str | None, status: str, error_code: int | None
+) -> None:
+    """Store Twilio's answer to a send we recorded as pending."""
+    values: dict[str, Any] = {"status": status, "error_code": error_code, "updated_at": utcnow()}
+    if sid:
+        values["twilio_sid"] = sid
+    session.execute(update(_TABLE).where(_TABLE.c.id == message_id).values(**values))
 
 
 def get_by_sid(session: Session, sid: str) -> Message | None:

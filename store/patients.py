@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import (
     OPEN_CHECKIN_STATUSES,
     Checkin,
     CheckinStatus,
+    Language,
     Patient,
     Store,
+    table_of,
 )
 
 
@@ -32,28 +34,76 @@ def find_store_for_inbound(
     return session.scalars(select(Store).where(Store.code == default_code)).first()
 
 
-def find_patient_by_phone(
-    session: Session, store_id: int, phone: str, *, lock: bool
-) -> Patient | None:
-    """Return the patient of `store_id` with this phone, locking the row when asked.
-
-    Families share phones: when several patients have the number, the one contacted most
-    recently wins (their check-in is the one the message most likely answers).
-    """
-    query = (
-        select(Patient)
-        .where(Patient.store_id == store_id, Patient.phone == phone)
-        .outerjoin(Checkin, Checkin.patient_id == Patient.id)
-        .order_by(Checkin.last_outreach_at.desc().nulls_last(), Patient.id)
-        .limit(1)
+# Built once: the webhook runs this on every message, and a prebuilt statement skips the
+# construction and cache-key work SQLAlchemy would otherwise redo each time.
+_PARTIES_BY_NUMBER = (
+    select(Patient, Store)
+    .join(Store, Store.id == Patient.store_id)
+    .where(Patient.phone == bindparam("phone"), Store.from_number == bindparam("to"))
+    .order_by(Patient.id)
+    .with_for_update(of=Patient)
+)
+_PARTIES_BY_SERVICE = (
+    select(Patient, Store)
+    .join(Store, Store.id == Patient.store_id)
+    .where(
+        Patient.phone == bindparam("phone"),
+        or_(
+            Store.from_number == bindparam("to"),
+            Store.messaging_service_sid == bindparam("service"),
+        ),
     )
-    patient = session.scalars(query).first()
-    if patient is not None and lock:
-        # One reply at a time per patient: concurrent webhooks wait here (PostgreSQL; SQLite
-        # already serializes write transactions, see store/db.py).
-        session.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
-        session.refresh(patient)
-    return patient
+    .order_by(Patient.id)
+    .with_for_update(of=Patient)
+)
+
+
+def find_inbound_parties(
+    session: Session,
+    to_number: str,
+    messaging_service_sid: str | None,
+    from_number: str,
+    default_code: str,
+) -> tuple[Store | None, Patient | None]:
+    """Return the store written to and the patient writing, with the patient's row locked.
+
+    One reply at a time per patient: concurrent webhooks for the same patient wait on the row
+    lock (PostgreSQL; SQLite serializes write transactions anyway, see store/db.py). The usual
+    case, a store's own number and one patient with that phone, takes a single query.
+    """
+    query = _PARTIES_BY_SERVICE if messaging_service_sid else _PARTIES_BY_NUMBER
+    rows = session.execute(
+        query, {"phone": from_number, "to": to_number, "service": messaging_service_sid}
+    ).all()
+    if rows:
+        return rows[0][1], _most_recently_contacted(session, [row[0] for row in rows])
+    store = find_store_for_inbound(session, to_number, messaging_service_sid, default_code)
+    if store is None:
+        return None, None
+    candidates = session.scalars(
+        select(Patient)
+        .where(Patient.store_id == store.id, Patient.phone == from_number)
+        .order_by(Patient.id)
+        .with_for_update()
+    ).all()
+    return store, _most_recently_contacted(session, list(candidates))
+
+
+def _most_recently_contacted(session: Session, candidates: list[Patient]) -> Patient | None:
+    """Pick among patients sharing a phone (families do): the one contacted last."""
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    last = func.max(Checkin.last_outreach_at)
+    ranked = session.execute(
+        select(Checkin.patient_id, last)
+        .where(Checkin.patient_id.in_([p.id for p in candidates]))
+        .group_by(Checkin.patient_id)
+        .order_by(last.desc().nulls_last())
+        .limit(1)
+    ).first()
+    if ranked is None:
+        return candidates[0]
+    return next(p for p in candidates if p.id == ranked[0])
 
 
 def get_patient(session: Session, patient_id: int, *, lock: bool = False) -> Patient | None:
@@ -64,25 +114,39 @@ def get_patient(session: Session, patient_id: int, *, lock: bool = False) -> Pat
     return session.scalars(query).one_or_none()
 
 
-def opt_out(session: Session, patient: Patient, now: dt.datetime, via: str) -> bool:
+def opt_out(session: Session, patient_id: int, now: dt.datetime, via: str) -> bool:
     """Record an opt-out and close the patient's open check-ins; tell whether it is new."""
-    if patient.opted_out_at is not None:
+    table = table_of(Patient)
+    result = session.execute(
+        update(table)
+        .where(table.c.id == patient_id, table.c.opted_out_at.is_(None))
+        .values(opted_out_at=now, opted_out_via=via, updated_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    patient.opted_out_at = now
-    patient.opted_out_via = via
+    checkins = table_of(Checkin)
     session.execute(
-        update(Checkin)
-        .where(Checkin.patient_id == patient.id, Checkin.status.in_(OPEN_CHECKIN_STATUSES))
+        update(checkins)
+        .where(checkins.c.patient_id == patient_id, checkins.c.status.in_(OPEN_CHECKIN_STATUSES))
         .values(status=CheckinStatus.OPTED_OUT, completed_at=now, next_attempt_at=None)
-        .execution_options(synchronize_session="fetch")
     )
     return True
 
 
-def opt_in(patient: Patient) -> bool:
+def opt_in(session: Session, patient_id: int, now: dt.datetime) -> bool:
     """Clear an opt-out (START/UNSTOP); tell whether the patient was opted out."""
-    if patient.opted_out_at is None:
-        return False
-    patient.opted_out_at = None
-    patient.opted_out_via = None
-    return True
+    table = table_of(Patient)
+    result = session.execute(
+        update(table)
+        .where(table.c.id == patient_id, table.c.opted_out_at.is_not(None))
+        .values(opted_out_at=None, opted_out_via=None, updated_at=now)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def set_language(session: Session, patient_id: int, language: Language, now: dt.datetime) -> None:
+    """Remember the language the patient answered in."""
+    table = table_of(Patient)
+    session.execute(
+        update(table).where(table.c.id == patient_id).values(language=language, updated_at=now)
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from store.models import Checkin, Message, Patient, QueueItem, QueueKind, QueueStatus
+from store.models import Checkin, Patient, QueueItem, QueueKind, QueueStatus, table_of, utcnow
+
+_INSERT = insert(table_of(QueueItem)).returning(table_of(QueueItem).c.id)
 
 
 def add_item(
@@ -15,26 +17,30 @@ def add_item(
     store_id: int,
     patient: Patient | None = None,
     checkin: Checkin | None = None,
-    message: Message | None = None,
+    message_id: int | None = None,
     text: str | None = None,
     recording_url: str | None = None,
     priority: int = 2,
-) -> QueueItem:
-    """Queue an item for staff; the anchor date comes from the check-in when there is one."""
-    item = QueueItem(
-        kind=kind,
-        store_id=store_id,
-        patient_id=patient.id if patient else None,
-        checkin_id=checkin.id if checkin else None,
-        message_id=message.id if message else None,
-        anchor_date=checkin.anchor_date if checkin else None,
-        text=text,
-        recording_url=recording_url,
-        priority=priority,
-        status=QueueStatus.OPEN,
+) -> int:
+    """Queue an item for staff and return its id; the anchor date comes from the check-in."""
+    return int(
+        session.execute(
+            _INSERT,
+            {
+                "kind": kind,
+                "store_id": store_id,
+                "patient_id": patient.id if patient else None,
+                "checkin_id": checkin.id if checkin else None,
+                "message_id": message_id,
+                "anchor_date": checkin.anchor_date if checkin else None,
+                "text": text,
+                "recording_url": recording_url,
+                "priority": priority,
+                "status": QueueStatus.OPEN,
+                "created_at": utcnow(),
+            },
+        ).scalar_one()
     )
-    session.add(item)
-    return item
 
 
 def has_item(session: Session, checkin_id: int, kind: QueueKind) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import outreach, render
 from bot.extensions import db_session
 from bot.webhooks import bp, defaults, field, int_field, twilio_request, twiml
+from store import messages
 from store.models import utcnow
 
 
@@ -30,11 +31,11 @@ def inbound_sms() -> Response:
     try:
         answers = outreach.handle_inbound_sms(session, sms, utcnow(), defaults())
         session.commit()
-    except IntegrityError as e:
-        print("INTEGRITY", e)
-        # The same MessageSid delivered twice at once: the other request has it.
+    except IntegrityError:
         session.rollback()
-        answers = ()
+        if messages.get_by_sid(session, sms.sid) is None:
+            raise  # not a second delivery of this message: a real error, Twilio will retry
+        answers = ()  # the same MessageSid delivered twice: answered the first time
     return twiml(render.sms_twiml(answers))
 
 

@@ -25,16 +25,16 @@ def _call() -> outreach.CallAnswered:
 
 
 def _render(turn: outreach.CallTurn) -> Response:
-    if turn.kind == "dialog" and turn.conversation is not None:
-        links, conversation = urls(), turn.conversation
+    if turn.kind == "dialog" and turn.conversation_id is not None:
+        links, ids = urls(), (turn.conversation_id, turn.version)
         return twiml(
             render.voice_twiml(
                 turn.outputs,
                 turn.language,
-                gather_url=links.voice_step("gather", conversation),
-                record_url=links.voice_step("record", conversation),
-                no_input_url=links.voice_step("gather", conversation, no_input=True),
-                no_recording_url=links.voice_step("record", conversation, no_input=True),
+                gather_url=links.voice_step("gather", *ids),
+                record_url=links.voice_step("record", *ids),
+                no_input_url=links.voice_step("gather", *ids, no_input=True),
+                no_recording_url=links.voice_step("record", *ids, no_input=True),
             )
         )
     if turn.kind == "voicemail" and turn.text:
