@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db)
     for command in (import_patients, create_store, create_user, create_api_token):
         app.cli.add_command(command)
+    from bot.planning_cli import init_app as init_planning
+
+    init_planning(app)
 
 
 def ensure_default_store() -> Store:
