@@ -465,6 +465,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # Login throttling: consecutive failures, and until when the account refuses passwords.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
 
     stores: Mapped[list[Store]] = relationship(secondary=user_stores, order_by=Store.code)
 
