@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -122,25 +124,26 @@ def sync_plan(
 def adherence_command(fills_csv: Path, start: dt.datetime, end: dt.datetime, as_json: bool) -> None:
     """Print the PDC (PQA method) per patient and drug class in FILLS_CSV."""
     first, last = _period(start, end)
-    patients = _read_patients(fills_csv)
-    results = list(adherence(patients.items(), first, last))
+    results = adherence(_read_patients(fills_csv).items(), first, last)
     if as_json:
-        click.echo(json.dumps([result.to_json() for result in results], indent=2))
+        _echo_json_list(result.to_json() for result in results)
         return
+    counts = {"results": 0, "with_pdc": 0, "below": 0}
     for result in results:
+        counts["results"] += 1
         if result.pdc is None:
             click.echo(f"{result.patient_id}\t{result.drug_class}\tno PDC: {result.reason}")
-        else:
-            flag = "adherent" if result.adherent else "below 80%"
-            click.echo(
-                f"{result.patient_id}\t{result.drug_class}\tPDC {result.pdc:.1%} "
-                f"({result.covered_days}/{result.period_days} days)\t{flag}"
-            )
-    with_pdc = [r for r in results if r.pdc is not None]
-    below = sum(1 for r in with_pdc if not r.adherent)
+            continue
+        counts["with_pdc"] += 1
+        counts["below"] += not result.adherent
+        flag = "adherent" if result.adherent else "below 80%"
+        click.echo(
+            f"{result.patient_id}\t{result.drug_class}\tPDC {result.pdc:.1%} "
+            f"({result.covered_days}/{result.period_days} days)\t{flag}"
+        )
     click.echo(
-        f"{len(results)} patient-class results: {len(with_pdc)} with a PDC, "
-        f"{below} below 80%, {len(results) - len(with_pdc)} without a PDC"
+        f"{counts['results']} patient-class results: {counts['with_pdc']} with a PDC, "
+        f"{counts['below']} below 80%, {counts['results'] - counts['with_pdc']} without a PDC"
     )
 
 
@@ -161,14 +164,24 @@ def candidates_command(
 ) -> None:
     """List patients in FILLS_CSV worth inviting to med sync."""
     first, last = _period(start, end)
-    patients = _read_patients(fills_csv)
-    found = list(find_candidates(patients.items(), first, last, min_meds))
+    found = find_candidates(_read_patients(fills_csv).items(), first, last, min_meds)
     if as_json:
-        click.echo(json.dumps([candidate.to_json() for candidate in found], indent=2))
+        _echo_json_list(candidate.to_json() for candidate in found)
         return
+    count = 0
     for candidate in found:
+        count += 1
         click.echo(f"{candidate.patient_id}: {'; '.join(candidate.reasons)}")
-    click.echo(f"{len(found)} candidate{'s' * (len(found) != 1)}")
+    click.echo(f"{count} candidate{'s' * (count != 1)}")
+
+
+def _echo_json_list(items: Iterable[dict[str, object]]) -> None:
+    """Print a JSON list one item at a time, so a long list is never held whole."""
+    separator = "[\n"
+    for item in items:
+        click.echo(separator + textwrap.indent(json.dumps(item, indent=2), "  "), nl=False)
+        separator = ",\n"
+    click.echo("[]" if separator == "[\n" else "\n]")
 
 
 def _period(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date]:

@@ -6,9 +6,10 @@ active ingredients joined by `/`; default the drug name), `drug_class`, `fill_da
 row number (the header is row 1) and the reason, and the good rows are still used.
 
 Memory: rows are parsed one at a time, but PDC needs each patient's fills together and an
-export need not be sorted by patient, so `group_by_patient` keeps every fill in memory as a
-small slotted object whose strings and dates are shared between rows (about 150 bytes a fill:
-docs/benchmarks.md measures 100,000 fills). The caller opens the file; nothing here does I/O.
+export need not be sorted by patient, so `group_by_patient` keeps every fill in memory: a
+named tuple whose strings and dates are shared with the rows before it. That measured about
+125 bytes a fill (12 MB for 100,000 fills, docs/benchmarks.md), so an external sort was not
+worth its temporary files. The caller opens the file; nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -37,77 +38,67 @@ class _RowError(ValueError):
     pass
 
 
-class _Row:
-    """One CSV record, its cells looked up by column name."""
-
-    __slots__ = ("cells", "columns", "width")
-
-    def __init__(self, cells: list[str], columns: dict[str, int], width: int) -> None:
-        self.cells = cells
-        self.columns = columns
-        self.width = width
-
-    def get(self, name: str) -> str:
-        index = self.columns.get(name)
-        if index is None or index >= len(self.cells):
-            return ""
-        return self.cells[index].strip()
-
-
 class _Reader:
-    """Parse rows, sharing repeated strings and dates between them to keep memory small."""
+    """Parse records, sharing repeated strings and dates between them to keep memory small."""
 
-    def __init__(self) -> None:
+    def __init__(self, header: list[str]) -> None:
+        self.width = len(header)
+        columns = {name: index for index, name in reversed(list(enumerate(header))) if name}
+        self.patient_id = columns["patient_id"]
+        self.drug = columns["drug"]
+        self.ingredient = columns.get("ingredient")
+        self.drug_class = columns["drug_class"]
+        self.fill_date = columns["fill_date"]
+        self.days_supply = columns["days_supply"]
         self.strings: dict[str, str] = {}
+        self.drugs: dict[str, str] = {}
         self.dates: dict[str, dt.date] = {}
-        self.ingredients: dict[str, tuple[str, ...]] = {}
+        self.ingredients: dict[str, tuple[str, ...]] = {}  # by the cell as written
+        self.by_drug: dict[str, tuple[str, ...]] = {}  # rows without an ingredient
 
-    def shared(self, value: str) -> str:
-        return self.strings.setdefault(value, value)
-
-    def parse(self, raw: _Row) -> Fill:
-        if len(raw.cells) > raw.width:
-            raise _RowError("more cells than columns in the header")
-        patient_id = self.text(raw, "patient_id", 64)
-        drug = " ".join(self.text(raw, "drug", 200).split())
-        drug_class = self.text(raw, "drug_class", 64)
-        ingredient = _cell(raw, "ingredient") or drug
-        if len(ingredient) > 200:
-            raise _RowError("ingredient is longer than 200 characters")
+    def parse(self, cells: list[str]) -> Fill:
+        if len(cells) != self.width:
+            if len(cells) > self.width:
+                raise _RowError("more cells than columns in the header")
+            cells = cells + [""] * (self.width - len(cells))
+        strings = self.strings
+        patient_id = _text(cells[self.patient_id], "patient_id", 64)
+        drug = self.drugs.get(cells[self.drug]) or self.drug_name(cells[self.drug])
+        drug_class = _text(cells[self.drug_class], "drug_class", 64)
+        ingredient = cells[self.ingredient] if self.ingredient is not None else ""
+        ingredients = self.ingredients.get(ingredient) if ingredient else self.by_drug.get(drug)
         return Fill(
-            patient_id=self.shared(patient_id),
-            drug=self.shared(drug),
-            ingredients=self.ingredient_list(ingredient),
-            drug_class=self.shared(drug_class),
-            fill_date=self.date(raw),
-            days_supply=_days_supply(raw),
+            patient_id=strings.setdefault(patient_id, patient_id),
+            drug=drug,
+            ingredients=ingredients or self.ingredient_list(ingredient, drug),
+            drug_class=strings.setdefault(drug_class, drug_class),
+            fill_date=self.dates.get(cells[self.fill_date]) or self.date(cells[self.fill_date]),
+            days_supply=_days_supply(cells[self.days_supply]),
         )
 
-    def text(self, raw: _Row, name: str, limit: int) -> str:
-        value = _cell(raw, name)
-        if not value:
-            raise _RowError(f"missing {name}")
-        if len(value) > limit:
-            raise _RowError(f"{name} is longer than {limit} characters")
-        return value
+    def drug_name(self, cell: str) -> str:
+        name = " ".join(_text(cell, "drug", 200).split())
+        name = self.strings.setdefault(name, name)
+        self.drugs[cell] = name
+        return name
 
-    def ingredient_list(self, value: str) -> tuple[str, ...]:
-        cached = self.ingredients.get(value)
-        if cached is not None:
-            return cached
+    def ingredient_list(self, cell: str, drug: str) -> tuple[str, ...]:
+        value = cell.strip() or drug
+        if len(value) > 200:
+            raise _RowError("ingredient is longer than 200 characters")
         parts = [" ".join(part.split()).lower() for part in value.split("/")]
         if not all(parts):
             raise _RowError(f"ingredient has an empty part between slashes: {value!r}")
         # Sorted and deduplicated: "a/b" and "B/A" are the same product.
-        result = tuple(self.shared(part) for part in sorted(set(parts)))
-        self.ingredients[value] = result
+        result = tuple(self.strings.setdefault(part, part) for part in sorted(set(parts)))
+        if cell.strip():
+            self.ingredients[cell] = result
+        else:  # an empty cell means "the drug's name"
+            self.by_drug[drug] = result
         return result
 
-    def date(self, raw: _Row) -> dt.date:
-        value = _cell(raw, "fill_date")
-        cached = self.dates.get(value)
-        if cached is not None:
-            return cached
+    def date(self, cell: str) -> dt.date:
+        value = cell.strip()
         if not value:
             raise _RowError("missing fill_date")
         try:
@@ -116,21 +107,26 @@ class _Reader:
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise _RowError(f"fill_date must be a date YYYY-MM-DD, not {value!r}") from None
-        self.dates[value] = day
+        self.dates[cell] = day
         return day
 
 
-def _cell(raw: _Row, name: str) -> str:
-    return raw.get(name)
-
-
-def _days_supply(raw: _Row) -> int:
-    value = _cell(raw, "days_supply")
+def _text(cell: str, name: str, limit: int) -> str:
+    value = cell.strip()
     if not value:
-        raise _RowError("missing days_supply")
+        raise _RowError(f"missing {name}")
+    if len(value) > limit:
+        raise _RowError(f"{name} is longer than {limit} characters")
+    return value
+
+
+def _days_supply(cell: str) -> int:
     try:
-        days = int(value)
+        days = int(cell)  # int() ignores surrounding spaces itself
     except ValueError:
+        value = cell.strip()
+        if not value:
+            raise _RowError("missing days_supply") from None
         raise _RowError(f"days_supply must be a whole number, not {value!r}") from None
     if not 1 <= days <= MAX_DAYS_SUPPLY:
         raise _RowError(f"days_supply must be between 1 and {MAX_DAYS_SUPPLY}, not {days}")
@@ -146,18 +142,17 @@ def read_fills(lines: Iterable[str], on_reject: RejectHandler) -> Iterator[Fill]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise FillsFileError(f"missing required columns: {', '.join(missing)}")
-    columns = {name: index for index, name in reversed(list(enumerate(header))) if name}
-    parser = _Reader()
+    parser = _Reader(header)
     row = 1  # the header is spreadsheet row 1
     for cells in records:
         # Count records, not lines: a quoted cell may span lines but is still one row.
         row += 1
-        if not any(cell.strip() for cell in cells):
-            continue  # a blank row, as spreadsheets leave at the end
         try:
-            yield parser.parse(_Row(cells, columns, len(header)))
+            yield parser.parse(cells)
         except _RowError as error:
-            on_reject(row, str(error))
+            # A blank row (spreadsheets leave some at the end) is no fill and no error either.
+            if "".join(cells).strip():
+                on_reject(row, str(error))
 
 
 def group_by_patient(fills: Iterable[Fill]) -> dict[str, list[Fill]]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 ADHERENT_PDC = 0.8
 MIN_INDEX_DAYS_BEFORE_END = 91
@@ -38,9 +39,12 @@ MIN_INDEX_DAYS_BEFORE_END = 91
 FEWER_THAN_TWO_FILLS = "fewer than two fills on different dates"
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One dispensed fill, as read from the fills CSV (SPEC 5.7)."""
+class Fill(NamedTuple):
+    """One dispensed fill, as read from the fills CSV (SPEC 5.7).
+
+    A named tuple rather than a dataclass: 100,000 of them are built and held per file, and
+    a tuple is both the smallest and the quickest to build.
+    """
 
     patient_id: str
     drug: str

@@ -221,3 +221,14 @@ def test_it_refuses_a_period_that_ends_before_it_starts(
     )
     assert result.exit_code == 2
     assert "must not be before --from" in result.output
+
+
+def test_it_prints_an_empty_json_list_when_no_fill_is_in_the_period(
+    runner: FlaskCliRunner, fills_csv: Path
+) -> None:
+    for command in ("adherence", "candidates"):
+        result = runner.invoke(
+            args=[command, str(fills_csv), "--from", "2030-01-01", "--to", "2030-12-31", "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == []
