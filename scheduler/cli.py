@@ -37,19 +37,33 @@ def parse_now(value: str | None) -> dt.datetime:
 
 @click.command("tick")
 @click.option("--now", "now_text", help="Run the pass as of this ISO 8601 time (default: now).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=runner.DEFAULT_WORKERS,
+    show_default=True,
+    help="Check-ins handled at once.",
+)
 @with_appcontext
-def tick(now_text: str | None) -> None:
+def tick(now_text: str | None, workers: int) -> None:
     """Run one scheduler pass and print what it did."""
     now = parse_now(now_text)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    report = runner.run_once(app, now)
+    report = runner.run_once(app, now, workers=workers)
     click.echo(f"pass at {now.isoformat()}")
     click.echo(report.summary())
 
 
 @click.command("run-scheduler")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=runner.DEFAULT_WORKERS,
+    show_default=True,
+    help="Check-ins handled at once.",
+)
 @with_appcontext
-def run_scheduler() -> None:
+def run_scheduler(workers: int) -> None:
     """Run the scheduler process (a pass at start, then on an interval) until stopped."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    runner.serve(app)
+    runner.serve(app, workers)

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -63,6 +64,11 @@ class PassReport:
     claimed_elsewhere: int = 0
     errors: int = 0
 
+    def add(self, other: PassReport) -> None:
+        """Add the counts of `other` to these."""
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
     def summary(self) -> str:
         """Return one line per non-zero count, e.g. 'texts sent: 3'."""
         labels = {
@@ -101,8 +107,9 @@ def run_pass(
     urls: outreach.Urls,
     defaults: outreach.Defaults,
     batch_size: int = BATCH_SIZE,
+    workers: int = 1,
 ) -> PassReport:
-    """Run one scheduler pass as of `now` (aware UTC).
+    """Run one scheduler pass as of `now` (aware UTC), handling `workers` check-ins at a time.
 
     1. Roll enrollments whose anchor date has passed to their next anchor.
     2. Create the check-ins that are due (local today within lead days of the anchor).
@@ -114,7 +121,9 @@ def run_pass(
     report = PassReport()
     roll_anchors(sessions, now, report, batch_size)
     create_due_checkins(sessions, now, report, batch_size)
-    work_due_checkins(sessions, now, Outbox(transport, urls, defaults), report, batch_size)
+    outbox = Outbox(transport, urls, defaults)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        work_due_checkins(sessions, now, outbox, report, batch_size, pool)
     log.info("scheduler pass at %s: %s", now.isoformat(), report.summary().replace("\n", "; "))
     return report
 
@@ -176,9 +185,18 @@ def create_due_checkins(
 
 
 def work_due_checkins(
-    sessions: SessionFactory, now: dt.datetime, outbox: Outbox, report: PassReport, batch: int
+    sessions: SessionFactory,
+    now: dt.datetime,
+    outbox: Outbox,
+    report: PassReport,
+    batch: int,
+    pool: Executor,
 ) -> None:
-    """Claim and handle due check-ins, a batch at a time, until none is left."""
+    """Claim and handle due check-ins, a batch at a time, until none is left.
+
+    The check-ins of a batch are handled by the pool's threads, each with its own session;
+    two check-ins of one patient are serialized by the patient row lock (see `_handle`).
+    """
     looks: Counter[int] = Counter()
     until = now + CLAIM_FOR
     while True:
@@ -195,14 +213,15 @@ def work_due_checkins(
             return
         for checkin_id in mine:
             looks[checkin_id] += 1
-            handle_checkin(sessions, checkin_id, now, outbox, report)
+        for part in pool.map(lambda i: handle_checkin(sessions, i, now, outbox), mine):
+            report.add(part)
 
 
 def handle_checkin(
-    sessions: SessionFactory, checkin_id: int, now: dt.datetime, outbox: Outbox, report: PassReport
-) -> None:
+    sessions: SessionFactory, checkin_id: int, now: dt.datetime, outbox: Outbox
+) -> PassReport:
     """Decide and act on one claimed check-in; an error leaves the claim to expire."""
-    report.looked_at += 1
+    report = PassReport(looked_at=1)
     with sessions() as session:
         try:
             _handle(session, checkin_id, now, outbox, report)
@@ -213,6 +232,7 @@ def handle_checkin(
             log.exception(
                 "scheduler: check-in %s failed; retried when its claim expires", checkin_id
             )
+    return report
 
 
 def _handle(
@@ -228,17 +248,25 @@ def _handle(
     # same patient waits here and then sees this one's recorded send in its caps.
     patient = patients.get_patient(session, checkin.patient_id, lock=True)
     assert patient is not None
-    decision = policy.decide(gather_facts(session, checkin, patient, now))
+    facts = gather_facts(session, checkin, patient, now)
+    decision = policy.decide(facts)
     log.debug("check-in %s: %s (%s)", checkin.id, decision.action.value, decision.reason)
     if decision.action is policy.Action.SEND:
-        _send(session, checkin, decision, now, outbox, report)
+        attempt, reached = _send(session, checkin, decision, now, outbox, report)
         session.refresh(checkin)
-        session.refresh(patient)
         if checkin.status not in OPEN_CHECKIN_STATUSES:
             # The send itself closed it (21610 opted the patient out).
             checkins.release_checkin(session, checkin, now, next_attempt_at=None)
             return
-        decision = policy.decide(gather_facts(session, checkin, patient, now))
+        # Nothing else changed since the facts were read (the row is claimed, the patient
+        # locked until the attempt was recorded): add the attempt instead of reading again.
+        decision = policy.decide(
+            dataclasses.replace(
+                facts,
+                attempts=(*facts.attempts, attempt),
+                recent_outreach=(*facts.recent_outreach, now) if reached else facts.recent_outreach,
+            )
+        )
         if decision.action is policy.Action.SEND:
             # Due again at once (a refused text moves on to the call): this pass looks again.
             checkins.release_checkin(session, checkin, now, next_attempt_at=now)
@@ -255,8 +283,10 @@ def _send(
     now: dt.datetime,
     outbox: Outbox,
     report: PassReport,
-) -> None:
-    assert decision.step is not None
+) -> tuple[policy.Attempt, bool]:
+    """Make the attempt through bot.outreach (which records it first); return it and whether
+    it may have reached the patient (it then counts against the caps)."""
+    assert decision.step is not None and decision.channel is not None
     if decision.channel is policy.Channel.SMS:
         outcome = outreach.send_checkin_sms(
             session,
@@ -280,9 +310,8 @@ def _send(
         )
         report.calls += outcome is Outcome.SENT
     report.not_sent += outcome is not Outcome.SENT
-    made = checkins.list_outreach(session, checkin.id)
-    if made:
-        checkins.stamp_outreach_time(session, made[-1].id, now)
+    last = checkins.list_outreach(session, checkin.id)[-1]
+    checkins.stamp_outreach_time(session, last.id, now)
     session.commit()
     log.info(
         "scheduler: check-in %s %s by %s: %s",
@@ -291,6 +320,7 @@ def _send(
         decision.channel,
         outcome.value,
     )
+    return policy.Attempt(decision.channel, now, last.status, last.error_code), not last.refused
 
 
 def _settle(

@@ -26,7 +26,15 @@ JOB_ID = "scheduler-pass"
 FALLBACK_BASE_URL = "http://127.0.0.1:5000"
 
 
-def run_once(app: Flask, now: dt.datetime, transport: Transport | None = None) -> PassReport:
+DEFAULT_WORKERS = 4  # check-ins handled at once: sends wait on Twilio, not on this process
+
+
+def run_once(
+    app: Flask,
+    now: dt.datetime,
+    transport: Transport | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> PassReport:
     """Run one pass of the scheduler as of `now` inside an app context."""
     with app.app_context():
         res = resources()
@@ -37,10 +45,11 @@ def run_once(app: Flask, now: dt.datetime, transport: Transport | None = None) -
             transport=transport or make_transport(config),
             urls=Urls(config.public_base_url or FALLBACK_BASE_URL),
             defaults=Defaults(config.pharmacy_store_code, default_sender(config)),
+            workers=workers,
         )
 
 
-def serve(app: Flask) -> None:
+def serve(app: Flask, workers: int = DEFAULT_WORKERS) -> None:
     """Run a pass at start, then every SCHEDULER_INTERVAL_SECONDS, until SIGTERM or SIGINT."""
     with app.app_context():
         config = resources().settings
@@ -50,7 +59,7 @@ def serve(app: Flask) -> None:
 
     def one_pass() -> None:
         try:
-            run_once(app, dt.datetime.now(dt.UTC), transport)
+            run_once(app, dt.datetime.now(dt.UTC), transport, workers)
         except Exception:
             # A failed pass (database down...) is logged; the next one tries again.
             log.exception("scheduler pass failed")

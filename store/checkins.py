@@ -241,12 +241,25 @@ class OutreachRow:
     created_at: dt.datetime
     status: str
     error_code: int | None
+    twilio_sid: str | None
+
+    @property
+    def refused(self) -> bool:
+        """Tell whether Twilio refused the request outright (it never reached the patient)."""
+        return self.status == "failed" and self.twilio_sid is None
 
 
 def list_outreach(session: Session, checkin_id: int) -> list[OutreachRow]:
     """Return the check-in's pharmacy-initiated outreach (first, reminder, call), oldest first."""
     query = (
-        select(Message.id, Message.channel, Message.created_at, Message.status, Message.error_code)
+        select(
+            Message.id,
+            Message.channel,
+            Message.created_at,
+            Message.status,
+            Message.error_code,
+            Message.twilio_sid,
+        )
         .where(
             Message.checkin_id == checkin_id,
             Message.direction == Direction.OUTBOUND,

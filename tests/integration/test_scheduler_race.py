@@ -1,0 +1,111 @@
+"""Schedulers in separate processes: racing ones send each check-in once, and a process that
+dies between recording a send and making it is never followed by a second send."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.transports.base import Outcome, SendResult
+from bot.transports.fake import FakeTransport
+from scheduler.jobs import run_pass
+from store.db import Database
+from store.models import Checkin, Message, Purpose
+from tests.factories import make_patient, make_store
+from tests.integration.scheduler_helpers import DEFAULTS, URLS, fresh, ny
+
+ANCHOR = dt.date(2026, 12, 14)
+NOW = ny(2026, 12, 7, 10, 0)
+PATIENTS = 60
+
+
+class FileTransport(FakeTransport):
+    """Append one line per request to a file shared by processes; slow enough to overlap."""
+
+    def __init__(self, path: str, crash: bool = False) -> None:
+        super().__init__()
+        self.path = path
+        self.crash = crash
+
+    def send_sms(self, **kwargs: Any) -> SendResult:
+        if self.crash:
+            os._exit(3)  # the process dies after the pending row was committed
+        time.sleep(0.005)
+        with open(self.path, "a") as log:
+            log.write(f"{os.getpid()} {kwargs['to']}\n")
+        return SendResult(Outcome.SENT, f"SM{os.getpid()}{kwargs['to'][1:]}", "queued")
+
+
+def scheduler_process(url: str, record: str, start_at: float, crash: bool) -> None:
+    """Run one pass at NOW in this process, starting at `start_at` (time.time)."""
+    db = Database(url)
+    time.sleep(max(0.0, start_at - time.time()))
+    run_pass(db.sessions, NOW, transport=FileTransport(record, crash), urls=URLS, defaults=DEFAULTS)
+    db.dispose()
+
+
+def spawn(url: str, record: Path, start_at: float, crash: bool = False) -> Any:
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=scheduler_process, args=(url, str(record), start_at, crash), daemon=True
+    )
+    process.start()
+    return process
+
+
+def seed(session: Session, count: int) -> None:
+    store = make_store(session)
+    for n in range(count):
+        make_patient(session, store, f"P{n}", phone=f"+1202555{n:04d}", anchor_date=ANCHOR)
+    session.commit()
+
+
+@pytest.mark.postgres_only
+def test_it_sends_each_checkin_once_with_two_schedulers_racing(
+    app: Flask, session: Session, migrated_url: str, tmp_path: Path
+) -> None:
+    seed(session, PATIENTS)
+    record = tmp_path / "sent.txt"
+    start_at = time.time() + 3  # both import and connect first, then start together
+    racers = [spawn(migrated_url, record, start_at) for _ in range(2)]
+    for racer in racers:
+        racer.join(120)
+        assert racer.exitcode == 0
+    lines = record.read_text().splitlines()
+    phones = [line.split()[1] for line in lines]
+    assert sorted(phones) == sorted(f"+1202555{n:04d}" for n in range(PATIENTS))
+    with fresh(app) as check:
+        assert check.scalar(select(func.count()).select_from(Checkin)) == PATIENTS
+        firsts = select(func.count()).where(Message.purpose == Purpose.FIRST)
+        assert check.scalar(firsts) == PATIENTS
+
+
+def test_it_sends_nothing_twice_after_a_scheduler_process_dies_mid_send(
+    app: Flask, session: Session, migrated_url: str, tmp_path: Path
+) -> None:
+    seed(session, 1)
+    record = tmp_path / "sent.txt"
+    crashed = spawn(migrated_url, record, time.time(), crash=True)
+    crashed.join(120)
+    assert crashed.exitcode == 3
+    # Restarted schedulers, passes every five minutes for the rest of the day.
+    db = Database(migrated_url)
+    for minutes in range(5, 9 * 60, 5):
+        now = NOW + dt.timedelta(minutes=minutes)
+        run_pass(
+            db.sessions, now, transport=FileTransport(str(record)), urls=URLS, defaults=DEFAULTS
+        )
+    db.dispose()
+    assert not record.exists()
+    with fresh(app) as check:
+        rows = check.execute(select(Message.purpose, Message.status)).all()
+        assert [(str(p), s) for p, s in rows] == [("first", "pending")]
