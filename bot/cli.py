@@ -6,6 +6,7 @@ registered by wsgi.py, so that bot/ never imports scheduler/.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -148,6 +149,26 @@ def _progress(path: Path) -> Iterator[Iterable[str]]:
 @click.option("--timezone", required=True, help="IANA name, e.g. America/Chicago.")
 @click.option("--from-number", help="Twilio number (E.164) this store sends from.")
 @click.option("--messaging-service-sid", help="Twilio Messaging Service (MG...) to send with.")
+@click.option(
+    "--lead-days",
+    type=click.IntRange(3, 7),
+    help="Days before the anchor date the check-in starts (3 to 7; default 7).",
+)
+@click.option(
+    "--send-window",
+    metavar="HH:MM-HH:MM",
+    help="Local hours outreach may be sent, within 08:00-20:00 (default 09:00-19:00).",
+)
+@click.option(
+    "--reminder-delay-hours",
+    type=click.IntRange(1, 72),
+    help="Hours without a reply before the reminder (1 to 72; default 24).",
+)
+@click.option(
+    "--unreachable-days",
+    type=click.IntRange(0, 6),
+    help="Days before the anchor date an unanswered check-in goes to staff (default 3).",
+)
 @with_appcontext
 def create_store(
     code: str,
@@ -156,8 +177,13 @@ def create_store(
     timezone: str,
     from_number: str | None,
     messaging_service_sid: str | None,
+    lead_days: int | None,
+    send_window: str | None,
+    reminder_delay_hours: int | None,
+    unreachable_days: int | None,
 ) -> None:
-    """Create or update a store."""
+    """Create or update a store (options not given keep their current or default value)."""
+    window = _send_window_option(send_window) if send_window else None
     values = StoreFields(
         name=name.strip(),
         phone=_phone_option("--phone", phone),
@@ -173,9 +199,42 @@ def create_store(
         raise click.UsageError("CODE (up to 32 characters) and --name must not be empty")
     session = db_session()
     store, created = upsert_store(session, code.strip(), values)
+    if window is not None:
+        store.window_start_minute, store.window_end_minute = window
+    store.lead_days = lead_days or store.lead_days or 7
+    store.reminder_delay_hours = reminder_delay_hours or store.reminder_delay_hours or 24
+    if unreachable_days is not None:
+        store.unreachable_days = unreachable_days
+    elif store.unreachable_days is None:
+        store.unreachable_days = 3
+    if store.unreachable_days > store.lead_days:
+        raise click.BadParameter(
+            f"must not exceed the lead days ({store.lead_days}): the check-in would go to"
+            " staff before it starts",
+            param_hint="--unreachable-days",
+        )
     record_audit(session, "create_store", actor="cli", store_id=store.id, target=store.code)
     session.commit()
     click.echo(f"store {store.code} {'created' if created else 'updated'}")
+
+
+def _send_window_option(value: str) -> tuple[int, int]:
+    """Parse HH:MM-HH:MM into minutes after midnight, within SPEC 7's 08:00 to 20:00."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if match is None:
+        raise click.BadParameter(
+            f"expected HH:MM-HH:MM, e.g. 09:00-19:00, not {value!r}", param_hint="--send-window"
+        )
+    sh, sm, eh, em = (int(part) for part in match.groups())
+    if sm > 59 or em > 59:
+        raise click.BadParameter(f"not a time of day: {value!r}", param_hint="--send-window")
+    start, end = sh * 60 + sm, eh * 60 + em
+    if not 8 * 60 <= start < end <= 20 * 60:
+        raise click.BadParameter(
+            f"must start before it ends and lie within 08:00-20:00, not {value!r}",
+            param_hint="--send-window",
+        )
+    return start, end
 
 
 def _phone_option(option: str, value: str) -> str:
