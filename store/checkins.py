@@ -189,18 +189,28 @@ def _due_clause(now: dt.datetime) -> list[object]:
 def list_due_checkin_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
     """Return ids of open check-ins due by `now` and not claimed, earliest first.
 
+    Check-ins made elsewhere without a `next_attempt_at` come first. They are a second query
+    because one OR'd condition would make SQLite read every open check-in by status alone.
     On PostgreSQL the rows are locked with SKIP LOCKED until the caller commits its claims, so
     a second scheduler selecting at the same moment gets other rows instead of waiting.
     """
-    query = (
+    unclaimed = or_(Checkin.claimed_until.is_(None), Checkin.claimed_until < now)
+    open_ = Checkin.status.in_(OPEN_CHECKIN_STATUSES)
+    queries = [
+        select(Checkin.id).where(open_, Checkin.next_attempt_at.is_(None), unclaimed),
         select(Checkin.id)
-        .where(*_due_clause(now))  # type: ignore[arg-type]
-        .order_by(Checkin.next_attempt_at)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+        .where(open_, Checkin.next_attempt_at <= now, unclaimed)
+        .order_by(Checkin.next_attempt_at),
+    ]
+    ids: list[int] = []
+    for query in queries:
+        if len(ids) >= limit:
+            break
+        query = query.limit(limit - len(ids))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids.extend(session.scalars(query))
+    return ids
 
 
 def claim_checkin(session: Session, checkin_id: int, now: dt.datetime, until: dt.datetime) -> bool:
