@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 
 def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Flask:
@@ -15,7 +15,9 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     Nothing is created at import time: each call gets its own settings, engine and
     transport, so tests can build several apps side by side.
     """
-    from bot import health
+    from flask_wtf.csrf import CSRFProtect
+
+    from bot import access, api, health, workspace
     from bot.cli import init_app as init_cli
     from bot.config import load_settings
     from bot.extensions import init_app as init_extensions
@@ -28,13 +30,37 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.demo,
+        REMEMBER_COOKIE_SECURE=not settings.demo,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,  # one shift at the counter
         MAX_CONTENT_LENGTH=256 * 1024,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
     app.config.update(flask_config)
     logging.basicConfig(level=settings.log_level)
 
     init_extensions(app, settings)
     init_cli(app)
+    access.init_app(app)
+    csrf = CSRFProtect(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(init_webhooks())
+    # Twilio signs its requests and API clients send a bearer token: neither has a CSRF token.
+    app.register_blueprint(csrf.exempt(init_webhooks()))
+    api.init_app(app)
+    csrf.exempt(api.bp)
+    workspace.init_app(app)
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    """Keep pages with patient data out of frames, caches and other origins' reach."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; media-src 'self' https:; frame-ancestors 'none'; form-action 'self'",
+    )
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -6,17 +6,31 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.transports import make_transport
+from bot.transports.base import Transport
 from store.db import Database
 
 _KEY = "medsync"
 
 
 class Resources:
-    """What one app instance owns: its settings and its database."""
+    """What one app instance owns: its settings, its database and its sending transport."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
+        self._transport: Transport | None = None
+
+    @property
+    def transport(self) -> Transport:
+        """Return the transport, built on first use (tests may set it beforehand)."""
+        if self._transport is None:
+            self._transport = make_transport(self.settings)
+        return self._transport
+
+    @transport.setter
+    def transport(self, transport: Transport) -> None:
+        self._transport = transport
 
 
 def init_app(app: Flask, settings: Settings) -> None:

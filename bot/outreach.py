@@ -694,3 +694,62 @@ def handle_voice_message(
         recording_url=recording_url,
         text="voicemail left for the pharmacist",
     )
+
+
+# --- Staff ------------------------------------------------------------------------------------
+
+
+class CannotText(ValueError):
+    """Staff may not text this patient, or not this text; the message says why."""
+
+
+def text_patient(
+    session: Session,
+    patient: Patient,
+    body: str,
+    now: dt.datetime,
+    *,
+    checkin_id: int | None,
+    transport: Transport,
+    urls: Urls,
+    defaults: Defaults,
+) -> Outcome:
+    """Send a staff member's text to a patient; it joins the transcript like any other.
+
+    Like every pharmacy-initiated text it names the pharmacy and fits one segment, and it is
+    recorded before it is sent. Patients who opted out or never consented are not texted.
+    """
+    if patient.opted_out:
+        raise CannotText("The patient opted out of texts; call them instead.")
+    if patient.consent_date is None:
+        raise CannotText("No outreach consent is recorded for this patient; call them instead.")
+    store = patient.store
+    text = f"{store.name}: {' '.join(body.split())}"
+    if not dialogs.fits_one_segment(text):
+        limit = 160 if dialogs.is_gsm7(text) else 70
+        raise CannotText(
+            f"Too long for one text: {len(text)} characters with the pharmacy name, "
+            f"{limit} allowed{'' if limit == 160 else ' (it has characters outside GSM-7)'}."
+        )
+    sender = sender_for_store(store, defaults.sender)
+    message_id = messages.record(
+        session,
+        store_id=store.id,
+        patient_id=patient.id,
+        checkin_id=checkin_id,
+        direction=Direction.OUTBOUND,
+        channel=Channel.SMS,
+        purpose=Purpose.STAFF,
+        from_number=sender.from_number or sender.messaging_service_sid or "",
+        to_number=patient.phone,
+        body=text,
+        status="pending",
+    )
+    session.commit()
+    sent = transport.send_sms(
+        to=patient.phone, body=text, sender=sender, status_callback=urls.sms_status
+    )
+    checkin = session.get(Checkin, checkin_id) if checkin_id else None
+    _record_send(session, message_id, patient.id, checkin, Channel.SMS, sent, now)
+    session.commit()
+    return sent.outcome

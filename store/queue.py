@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+import datetime as dt
+
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Checkin, Patient, QueueItem, QueueKind, QueueStatus, table_of, utcnow
@@ -47,3 +49,41 @@ def has_item(session: Session, checkin_id: int, kind: QueueKind) -> bool:
     """Tell whether the check-in already has an item of `kind` (open or not)."""
     query = select(QueueItem.id).where(QueueItem.checkin_id == checkin_id, QueueItem.kind == kind)
     return session.scalars(query.limit(1)).first() is not None
+
+
+def claim(session: Session, item_id: int, user_id: int, now: dt.datetime) -> bool:
+    """Claim an open item for `user_id`; tell whether it was open (nobody else got it first)."""
+    items = table_of(QueueItem)
+    result = session.execute(
+        update(items)
+        .where(items.c.id == item_id, items.c.status == QueueStatus.OPEN)
+        .values(status=QueueStatus.CLAIMED, claimed_by_id=user_id, claimed_at=now)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def resolve(
+    session: Session,
+    item_id: int,
+    user_id: int,
+    note: str,
+    outcome: str | None,
+    now: dt.datetime,
+) -> bool:
+    """Resolve an item that is open or claimed by `user_id`; tell whether it was."""
+    items = table_of(QueueItem)
+    mine_or_nobodys = (items.c.claimed_by_id.is_(None)) | (items.c.claimed_by_id == user_id)
+    result = session.execute(
+        update(items)
+        .where(items.c.id == item_id, items.c.status != QueueStatus.RESOLVED, mine_or_nobodys)
+        .values(
+            status=QueueStatus.RESOLVED,
+            resolved_by_id=user_id,
+            resolved_at=now,
+            resolution_note=note,
+            outcome=outcome,
+            claimed_by_id=func.coalesce(items.c.claimed_by_id, user_id),
+            claimed_at=func.coalesce(items.c.claimed_at, now),
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

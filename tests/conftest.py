@@ -14,7 +14,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from bot import create_app
-from bot.extensions import db_session
 from store import migrate
 from store.db import make_engine
 from store.models import Base
@@ -80,6 +79,18 @@ def clean_tables(engine: Engine) -> None:
                 connection.execute(table.delete())
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with its production cost takes ~0.1 s a hash; tests hash hundreds of times."""
+    from argon2 import PasswordHasher
+
+    from bot import security
+
+    monkeypatch.setattr(
+        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
 @pytest.fixture
 def app(engine: Engine, migrated_url: str, tmp_path: Path) -> Iterator[Flask]:
     clean_tables(engine)
@@ -120,9 +131,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """A session of the app's database inside an app context (tests commit as they need)."""
-    with app.app_context():
-        yield db_session()
+    """A session of the app's database for the test itself (it commits as it needs).
+
+    Deliberately not the request session and not inside an app context: a pushed app context
+    would be shared by the test client's requests, and with it `g` (the request's session,
+    the logged-in user, the CSRF token), which no real request ever shares.
+    """
+    # Autocommit: each statement sees the latest data and holds no lock while requests run.
+    engine = app.extensions["medsync"].db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
 
 
 @pytest.fixture

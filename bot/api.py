@@ -1,0 +1,197 @@
+"""The JSON API (SPEC 5.3): the queue, claims and resolutions, transcripts, check-ins.
+
+Bearer tokens (`create-api-token`), the same store isolation and roles as the pages, and the
+same audit log. Errors are `{"error": "..."}`; another store's data answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from bot.access import Staff, api_error, token_required
+from bot.extensions import db_session
+from store import queue, workspace
+from store.audit import record_audit
+from store.models import Checkin, Message, QueueItem, QueueKind, QueueStatus, utcnow
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+@bp.errorhandler(HTTPException)
+def json_error(error: HTTPException) -> Any:
+    """Answer every API error as JSON, never an HTML page or a stack trace."""
+    return api_error(error.code or 500, error.description or error.name)
+
+
+def _me() -> Staff:
+    staff: Staff = g.staff
+    return staff
+
+
+def _audit(action: str, **kwargs: Any) -> None:
+    record_audit(db_session(), action, actor="api", user_id=_me().id, **kwargs)
+
+
+def item_json(item: QueueItem) -> dict[str, Any]:
+    patient = item.patient
+    return {
+        "id": item.id,
+        "kind": item.kind.value,
+        "status": item.status.value,
+        "priority": item.priority,
+        "patient_id": patient.external_id if patient else None,
+        "patient_name": patient.full_name if patient else None,
+        "store": item.store.code,
+        "anchor_date": item.anchor_date.isoformat() if item.anchor_date else None,
+        "text": item.text,
+        "recording_url": item.recording_url,
+        "created_at": item.created_at.isoformat(),
+        "claimed_by": item.claimed_by.email if item.claimed_by else None,
+        "resolution_note": item.resolution_note,
+        "outcome": item.outcome,
+    }
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "direction": message.direction.value,
+        "channel": message.channel.value,
+        "body": message.body,
+        "recording_url": message.recording_url,
+        "twilio_sid": message.twilio_sid,
+        "status": message.status,
+        "error_code": message.error_code,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def checkin_json(checkin: Checkin) -> dict[str, Any]:
+    return {
+        "patient_id": checkin.patient.external_id,
+        "patient_name": checkin.patient.full_name,
+        "store": checkin.store.code,
+        "anchor_date": checkin.anchor_date.isoformat(),
+        "status": checkin.status.value,
+        "channel": checkin.channel.value,
+        "attempts": checkin.attempts,
+    }
+
+
+@bp.get("/queue")
+@token_required
+def list_queue() -> Any:
+    """Items visible to the caller; ?status=open|claimed|resolved&kind=KIND."""
+    status_arg, kind_arg = request.args.get("status", ""), request.args.get("kind", "")
+    if status_arg and status_arg not in QueueStatus._value2member_map_:
+        return api_error(400, f"unknown status {status_arg!r}")
+    if kind_arg and kind_arg not in QueueKind._value2member_map_:
+        return api_error(400, f"unknown kind {kind_arg!r}")
+    statuses = (QueueStatus(status_arg),) if status_arg else (QueueStatus.OPEN, QueueStatus.CLAIMED)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    session = db_session()
+    listing = workspace.list_queue(
+        session,
+        _me().store_ids,
+        statuses=statuses,
+        kind=QueueKind(kind_arg) if kind_arg else None,
+        page=page,
+        per_page=min(max(request.args.get("per_page", 100, type=int) or 100, 1), 500),
+    )
+    _audit("api_list_queue", detail={"status": status_arg, "kind": kind_arg, "page": page})
+    session.commit()
+    return {
+        "items": [item_json(item) for item in listing.items],
+        "total": listing.total,
+        "page": listing.page,
+        "pages": listing.pages,
+    }
+
+
+def _item(item_id: int) -> QueueItem | None:
+    return workspace.get_item(db_session(), _me().store_ids, item_id)
+
+
+@bp.post("/queue/<int:item_id>/claim")
+@token_required
+def claim(item_id: int) -> Any:
+    item = _item(item_id)
+    if item is None:
+        return api_error(404, "no such item")
+    session = db_session()
+    if not queue.claim(session, item.id, _me().id, utcnow()):
+        return api_error(409, f"item is {item.status.value}, not open")
+    _audit(
+        "claim_item", store_id=item.store_id, patient_id=item.patient_id, target=f"item:{item.id}"
+    )
+    session.commit()
+    session.refresh(item)
+    return item_json(item)
+
+
+@bp.post("/queue/<int:item_id>/resolve")
+@token_required
+def resolve(item_id: int) -> Any:
+    """Resolve with `{"note": "...", "outcome": "..."}` (note required)."""
+    item = _item(item_id)
+    if item is None:
+        return api_error(404, "no such item")
+    if not _me().may_resolve(item.kind):
+        return api_error(403, f"{item.kind.value} items need a pharmacist")
+    body = request.get_json(silent=True)
+    note = body.get("note") if isinstance(body, dict) else None
+    outcome = body.get("outcome") if isinstance(body, dict) else None
+    if not isinstance(note, str) or not note.strip() or len(note) > 2000:
+        return api_error(400, 'send JSON {"note": "..."} with a note of 1 to 2000 characters')
+    if outcome is not None and (not isinstance(outcome, str) or len(outcome) > 40):
+        return api_error(400, "outcome must be a short string")
+    session = db_session()
+    if not queue.resolve(session, item.id, _me().id, note.strip(), outcome, utcnow()):
+        return api_error(409, "item is claimed by someone else or already resolved")
+    _audit(
+        "resolve_item", store_id=item.store_id, patient_id=item.patient_id, target=f"item:{item.id}"
+    )
+    session.commit()
+    session.refresh(item)
+    return item_json(item)
+
+
+@bp.get("/patients/<patient_id>/messages")
+@token_required
+def patient_messages(patient_id: str) -> Any:
+    """The transcript of the patient with this PMS id (`?store=CODE` when ids repeat)."""
+    session = db_session()
+    found = workspace.find_patients(session, _me().store_ids, patient_id)
+    store_code = request.args.get("store")
+    if store_code:
+        found = [p for p in found if p.store.code == store_code]
+    if not found:
+        return api_error(404, "no such patient")
+    if len(found) > 1:
+        return api_error(400, "this patient id exists in several of your stores; add ?store=CODE")
+    patient = found[0]
+    _audit("api_view_transcript", store_id=patient.store_id, patient_id=patient.id)
+    session.commit()
+    return {"items": [message_json(m) for m in workspace.transcript(session, patient.id)]}
+
+
+@bp.get("/checkins")
+@token_required
+def checkins() -> Any:
+    """Check-ins and their status for one anchor date (?anchor_date=YYYY-MM-DD)."""
+    try:
+        day = dt.date.fromisoformat(request.args.get("anchor_date", ""))
+    except ValueError:
+        return api_error(400, "anchor_date must be YYYY-MM-DD")
+    session = db_session()
+    rows = workspace.list_checkins(session, _me().store_ids, day, day)
+    _audit("api_list_checkins", detail={"anchor_date": day.isoformat()})
+    session.commit()
+    return {"items": [checkin_json(c) for c in rows]}

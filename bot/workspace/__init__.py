@@ -1,0 +1,445 @@
+"""The pharmacist workspace: login, queue, item, upcoming fills, patient page, admin.
+
+Views are thin: they read the signed-in staff member's stores from bot/access.py, call
+store/workspace.py (which filters every query by those stores) or a use case in bot/outreach.py,
+write the audit log, and render. Another store's item looks exactly like a missing one (404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from bot import outreach
+from bot.access import Staff, admin_required, authenticate, login_required, staff_member
+from bot.extensions import db_session, resources
+from bot.security import hash_password
+from bot.webhooks import defaults, urls
+from bot.workspace.forms import (
+    OUTCOMES,
+    EmptyForm,
+    LoginForm,
+    ResolveForm,
+    StoreForm,
+    TextPatientForm,
+    UserForm,
+)
+from store import queue, staff, workspace
+from store.audit import record_audit
+from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, Store, utcnow
+from store.validate import display_phone, is_timezone, normalize_phone
+
+bp = Blueprint("workspace", __name__)
+
+KIND_LABELS = {
+    QueueKind.MED_CHANGE: "Medication change",
+    QueueKind.ADHERENCE: "Adherence",
+    QueueKind.PRN_NEED: "As-needed request",
+    QueueKind.HEALTH_CHANGE: "Hospital or new condition",
+    QueueKind.CONCERN: "Question",
+    QueueKind.CALLBACK_REQUEST: "Call back",
+    QueueKind.NEEDS_HUMAN: "Needs a person",
+    QueueKind.UNREACHABLE: "Unreachable",
+    QueueKind.OPTED_OUT: "Opted out",
+    QueueKind.INVALID_NUMBER: "Invalid number",
+}
+STATUS_FILTERS = {
+    "active": (QueueStatus.OPEN, QueueStatus.CLAIMED),
+    "open": (QueueStatus.OPEN,),
+    "claimed": (QueueStatus.CLAIMED,),
+    "resolved": (QueueStatus.RESOLVED,),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages and the template helpers they share."""
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        return {
+            "kind_label": lambda kind: KIND_LABELS.get(QueueKind(kind), str(kind)),
+            "display_phone": display_phone,
+            "local_time": _local_time,
+            "logout_form": EmptyForm(),
+        }
+
+
+def _local_time(moment: dt.datetime | None, timezone: str) -> str:
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%b %d, %I:%M %p")
+
+
+def _audit(action: str, **kwargs: Any) -> None:
+    record_audit(db_session(), action, actor="user", user_id=staff_member().id, **kwargs)
+
+
+# --- Login ------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Sign in with email and password; five failures lock the account for 15 minutes."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = db_session()
+        user = authenticate(form.email.data, form.password.data, utcnow())
+        record_audit(
+            session,
+            "login" if user else "login_failed",
+            actor="user",
+            user_id=user.id if user else None,
+            target=form.email.data.strip().lower()[:80],
+        )
+        session.commit()
+        if user is not None:
+            login_user(Staff.of(user))
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong email or password, or the account is locked for a few minutes.", "error")
+    return render_template("workspace/login.html", form=form)
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ?next= only to a path on this site."""
+    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for("workspace.queue_page")
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    if EmptyForm().validate_on_submit():
+        _audit("logout")
+        db_session().commit()
+        logout_user()
+    return redirect(url_for("workspace.login"))
+
+
+# --- Queue and items --------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def home() -> Response:
+    return redirect(url_for("workspace.queue_page"))
+
+
+@bp.get("/queue")
+@login_required
+def queue_page() -> str:
+    """The queue: soonest fill first, then priority; filters by kind and status; counts."""
+    me = staff_member()
+    status = request.args.get("status", "active")
+    kind_arg = request.args.get("kind", "")
+    kind = QueueKind(kind_arg) if kind_arg in QueueKind._value2member_map_ else None
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    session = db_session()
+    listing = workspace.list_queue(
+        session,
+        me.store_ids,
+        statuses=STATUS_FILTERS.get(status, STATUS_FILTERS["active"]),
+        kind=kind,
+        page=page,
+    )
+    counts = workspace.count_by_kind(session, me.store_ids)
+    _audit("view_queue", detail={"status": status, "kind": kind_arg, "page": page})
+    session.commit()
+    return render_template(
+        "workspace/queue.html",
+        listing=listing,
+        counts=counts,
+        total_active=sum(counts.values()),
+        kinds=list(QueueKind),
+        status=status,
+        kind=kind_arg,
+    )
+
+
+def _item_or_404(item_id: int) -> Any:
+    item = workspace.get_item(db_session(), staff_member().store_ids, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.get("/items/<int:item_id>")
+@login_required
+def item_page(item_id: int) -> str:
+    """An item with the patient's whole transcript, medicines and other open items."""
+    session = db_session()
+    item = _item_or_404(item_id)
+    patient = item.patient
+    history = workspace.transcript(session, patient.id) if patient else []
+    others = workspace.open_items_of(session, patient.id, except_id=item.id) if patient else []
+    _audit(
+        "view_item", store_id=item.store_id, patient_id=item.patient_id, target=f"item:{item.id}"
+    )
+    session.commit()
+    return render_template(
+        "workspace/item.html",
+        item=item,
+        patient=patient,
+        history=history,
+        others=others,
+        maintenance=[m for m in patient.medicines if m.med_type is MedType.MAINTENANCE]
+        if patient
+        else [],
+        prn=[m for m in patient.medicines if m.med_type is MedType.PRN] if patient else [],
+        claim_form=EmptyForm(),
+        resolve_form=ResolveForm(),
+        text_form=TextPatientForm(),
+        may_resolve=staff_member().may_resolve(item.kind),
+        outcomes=dict(OUTCOMES),
+    )
+
+
+@bp.post("/items/<int:item_id>/claim")
+@login_required
+def claim(item_id: int) -> Response:
+    item = _item_or_404(item_id)
+    if EmptyForm().validate_on_submit():
+        session = db_session()
+        if queue.claim(session, item.id, staff_member().id, utcnow()):
+            _audit(
+                "claim_item",
+                store_id=item.store_id,
+                patient_id=item.patient_id,
+                target=f"item:{item.id}",
+            )
+            flash("Claimed: automated reminders for this check-in are paused.", "ok")
+        else:
+            flash("Someone else claimed or resolved this item first.", "error")
+        session.commit()
+    return redirect(url_for("workspace.item_page", item_id=item.id))
+
+
+@bp.post("/items/<int:item_id>/resolve")
+@login_required
+def resolve(item_id: int) -> str | Response:
+    item = _item_or_404(item_id)
+    me = staff_member()
+    if not me.may_resolve(item.kind):
+        abort(403)
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        flash("Write a note and choose an outcome to resolve the item.", "error")
+        return redirect(url_for("workspace.item_page", item_id=item.id))
+    session = db_session()
+    if queue.resolve(session, item.id, me.id, form.note.data.strip(), form.outcome.data, utcnow()):
+        _audit(
+            "resolve_item",
+            store_id=item.store_id,
+            patient_id=item.patient_id,
+            target=f"item:{item.id}",
+            detail={"outcome": form.outcome.data},
+        )
+        session.commit()
+        flash("Resolved.", "ok")
+        return redirect(url_for("workspace.queue_page"))
+    session.commit()
+    flash("This item is claimed by someone else or already resolved.", "error")
+    return redirect(url_for("workspace.item_page", item_id=item.id))
+
+
+@bp.post("/items/<int:item_id>/text")
+@login_required
+def text(item_id: int) -> Response:
+    """Text the patient from the item; the text goes through the sending adapter."""
+    item = _item_or_404(item_id)
+    form = TextPatientForm()
+    if item.patient is None or not form.validate_on_submit():
+        flash("Write a message to send.", "error")
+        return redirect(url_for("workspace.item_page", item_id=item.id))
+    session = db_session()
+    try:
+        sent = outreach.text_patient(
+            session,
+            item.patient,
+            form.body.data,
+            utcnow(),
+            checkin_id=item.checkin_id,
+            transport=resources().transport,
+            urls=urls(),
+            defaults=defaults(),
+        )
+    except outreach.CannotText as refusal:
+        flash(str(refusal), "error")
+        return redirect(url_for("workspace.item_page", item_id=item.id))
+    _audit(
+        "text_patient",
+        store_id=item.store_id,
+        patient_id=item.patient_id,
+        target=f"item:{item.id}",
+        detail={"outcome": sent.value},
+    )
+    session.commit()
+    flash(
+        "Text sent." if sent.value == "sent" else f"Text not sent: {sent.value}.",
+        "ok" if sent.value == "sent" else "error",
+    )
+    return redirect(url_for("workspace.item_page", item_id=item.id))
+
+
+# --- Upcoming fills and patients --------------------------------------------------------------
+
+
+@bp.get("/upcoming")
+@login_required
+def upcoming() -> str:
+    """Check-ins by anchor date with their status, for the next two weeks by default."""
+    me = staff_member()
+    try:
+        start = dt.date.fromisoformat(request.args.get("from", ""))
+    except ValueError:
+        start = dt.date.today()
+    days = min(max(request.args.get("days", 14, type=int) or 14, 1), 62)
+    session = db_session()
+    checkins = workspace.list_checkins(
+        session, me.store_ids, start, start + dt.timedelta(days=days)
+    )
+    _audit("view_upcoming", detail={"from": start.isoformat(), "days": days})
+    session.commit()
+    by_date: dict[dt.date, list[Any]] = {}
+    for checkin in checkins:
+        by_date.setdefault(checkin.anchor_date, []).append(checkin)
+    return render_template(
+        "workspace/upcoming.html",
+        by_date=by_date,
+        start=start,
+        days=days,
+        statuses=list(CheckinStatus),
+    )
+
+
+@bp.get("/patients/<int:patient_id>")
+@login_required
+def patient_page(patient_id: int) -> str:
+    """A patient: enrollment, consent, opt-out state, check-ins, open items and transcript."""
+    session = db_session()
+    patient = workspace.get_patient(session, staff_member().store_ids, patient_id)
+    if patient is None:
+        abort(404)
+    _audit("view_patient", store_id=patient.store_id, patient_id=patient.id)
+    page = render_template(
+        "workspace/patient.html",
+        patient=patient,
+        checkins=workspace.checkins_of(session, patient.id),
+        items=workspace.open_items_of(session, patient.id),
+        history=workspace.transcript(session, patient.id),
+    )
+    session.commit()
+    return page
+
+
+# --- Admin ------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@login_required
+@admin_required
+def admin_users() -> str | Response:
+    """Staff of the admin's stores; create or update a login."""
+    me = staff_member()
+    session = db_session()
+    stores = workspace.list_stores(session, me.store_ids)
+    form = UserForm()
+    form.stores.choices = [SelectChoice(s.id, f"{s.code} ({s.name})") for s in stores]
+    if form.validate_on_submit():
+        chosen = [s for s in stores if s.id in form.stores.data]
+        user, created = staff.upsert_user(
+            session,
+            form.email.data,
+            Role(form.role.data),
+            chosen,
+            hash_password(form.password.data),
+        )
+        _audit(
+            "create_user" if created else "update_user",
+            target=user.email,
+            detail={"role": form.role.data},
+        )
+        session.commit()
+        flash(f"{user.email} {'created' if created else 'updated'}.", "ok")
+        return redirect(url_for("workspace.admin_users"))
+    _audit("view_users")
+    session.commit()
+    return render_template(
+        "workspace/admin_users.html", users=workspace.list_users(session, me.store_ids), form=form
+    )
+
+
+@bp.route("/admin/stores", methods=["GET"])
+@login_required
+@admin_required
+def admin_stores() -> str:
+    session = db_session()
+    stores = workspace.list_stores(session, staff_member().store_ids)
+    forms = {s.id: _store_form(s) for s in stores}
+    return render_template("workspace/admin_stores.html", stores=stores, forms=forms)
+
+
+def _store_form(store: Store) -> StoreForm:
+    form = StoreForm(formdata=None)
+    form.name.data, form.phone.data, form.timezone.data = (
+        store.name,
+        display_phone(store.phone),
+        store.timezone,
+    )
+    form.window.data = f"{store.window_start:%H:%M}-{store.window_end:%H:%M}"
+    form.lead_days.data = store.lead_days
+    return form
+
+
+@bp.post("/admin/stores/<int:store_id>")
+@login_required
+@admin_required
+def admin_store_update(store_id: int) -> Response:
+    """Update a store's name, number, timezone, send window and lead days."""
+    session = db_session()
+    store = next(
+        (s for s in workspace.list_stores(session, staff_member().store_ids) if s.id == store_id),
+        None,
+    )
+    if store is None:
+        abort(404)
+    form = StoreForm()
+    problem = _store_problem(form) if form.validate_on_submit() else "Check the fields."
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("workspace.admin_stores"))
+    start, end = (_minutes(part) for part in form.window.data.split("-"))
+    store.name = form.name.data.strip()
+    store.phone = normalize_phone(form.phone.data, store.region) or store.phone
+    store.timezone = form.timezone.data.strip()
+    store.window_start_minute, store.window_end_minute = start, end
+    store.lead_days = form.lead_days.data
+    _audit("update_store", store_id=store.id, target=store.code)
+    session.commit()
+    flash(f"Store {store.code} updated.", "ok")
+    return redirect(url_for("workspace.admin_stores"))
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _store_problem(form: StoreForm) -> str | None:
+    if normalize_phone(form.phone.data, "US") is None:
+        return "The callback number is not a valid phone number."
+    if not is_timezone(form.timezone.data.strip()):
+        return "Unknown timezone; use a name like America/Chicago."
+    start, end = (_minutes(part) for part in form.window.data.split("-"))
+    if not (8 * 60 <= start < end <= 20 * 60):
+        return "The send window must lie within 08:00-20:00 and start before it ends."
+    return None

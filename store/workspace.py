@@ -1,0 +1,184 @@
+"""Read queries behind the pharmacist workspace and the JSON API.
+
+Every query takes the caller's store ids: store isolation is applied here, in one place, so a
+page or an API route cannot forget it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from store.models import (
+    Checkin,
+    Message,
+    Patient,
+    QueueItem,
+    QueueKind,
+    QueueStatus,
+    Store,
+    User,
+)
+
+ACTIVE = (QueueStatus.OPEN, QueueStatus.CLAIMED)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: Sequence[QueueItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _queue_filter(
+    store_ids: Collection[int], statuses: Collection[QueueStatus], kind: QueueKind | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        QueueItem.store_id.in_(store_ids),
+        QueueItem.status.in_(statuses),
+    ]
+    if kind is not None:
+        conditions.append(QueueItem.kind == kind)
+    return conditions
+
+
+def list_queue(
+    session: Session,
+    store_ids: Collection[int],
+    *,
+    statuses: Collection[QueueStatus] = ACTIVE,
+    kind: QueueKind | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> QueuePage:
+    """Return one page of queue items: soonest anchor date first, then priority, then age."""
+    where = _queue_filter(store_ids, statuses, kind)
+    total = session.scalar(select(func.count()).select_from(QueueItem).where(*where)) or 0
+    items = session.scalars(
+        select(QueueItem)
+        .where(*where)
+        .options(joinedload(QueueItem.patient), joinedload(QueueItem.store))
+        .options(joinedload(QueueItem.claimed_by))
+        .order_by(
+            QueueItem.anchor_date.asc().nulls_last(),
+            QueueItem.priority,
+            QueueItem.created_at,
+            QueueItem.id,
+        )
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return QueuePage(items, int(total), page, per_page)
+
+
+def count_by_kind(
+    session: Session, store_ids: Collection[int], statuses: Collection[QueueStatus] = ACTIVE
+) -> dict[QueueKind, int]:
+    """Count the queue's items per kind."""
+    rows = session.execute(
+        select(QueueItem.kind, func.count())
+        .where(*_queue_filter(store_ids, statuses, None))
+        .group_by(QueueItem.kind)
+    ).all()
+    return {QueueKind(kind): int(count) for kind, count in rows}
+
+
+def get_item(session: Session, store_ids: Collection[int], item_id: int) -> QueueItem | None:
+    """Return the item if it belongs to one of `store_ids` (None looks the same as missing)."""
+    return session.scalars(
+        select(QueueItem)
+        .where(QueueItem.id == item_id, QueueItem.store_id.in_(store_ids))
+        .options(joinedload(QueueItem.patient), joinedload(QueueItem.store))
+    ).one_or_none()
+
+
+def transcript(session: Session, patient_id: int, limit: int = 500) -> list[Message]:
+    """Return the patient's latest messages, both directions and channels, oldest first."""
+    newest_first = session.scalars(
+        select(Message)
+        .where(Message.patient_id == patient_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(newest_first))
+
+
+def open_items_of(
+    session: Session, patient_id: int, *, except_id: int | None = None
+) -> Sequence[QueueItem]:
+    """Return the patient's other open or claimed items."""
+    query = select(QueueItem).where(
+        QueueItem.patient_id == patient_id, QueueItem.status.in_(ACTIVE)
+    )
+    if except_id is not None:
+        query = query.where(QueueItem.id != except_id)
+    return session.scalars(query.order_by(QueueItem.created_at)).all()
+
+
+def find_patients(
+    session: Session, store_ids: Collection[int], external_id: str
+) -> Sequence[Patient]:
+    """Return the patients with this PMS id in the caller's stores (one per store at most)."""
+    return session.scalars(
+        select(Patient)
+        .where(Patient.external_id == external_id, Patient.store_id.in_(store_ids))
+        .options(joinedload(Patient.store))
+        .order_by(Patient.store_id)
+    ).all()
+
+
+def get_patient(session: Session, store_ids: Collection[int], patient_id: int) -> Patient | None:
+    """Return the patient (by primary key) if it belongs to one of `store_ids`."""
+    return session.scalars(
+        select(Patient).where(Patient.id == patient_id, Patient.store_id.in_(store_ids))
+    ).one_or_none()
+
+
+def list_checkins(
+    session: Session, store_ids: Collection[int], start: dt.date, end: dt.date
+) -> Sequence[Checkin]:
+    """Return the check-ins with an anchor date in [start, end], soonest first."""
+    return session.scalars(
+        select(Checkin)
+        .where(
+            Checkin.store_id.in_(store_ids),
+            Checkin.anchor_date >= start,
+            Checkin.anchor_date <= end,
+        )
+        .options(joinedload(Checkin.patient))
+        .order_by(Checkin.anchor_date, Checkin.id)
+    ).all()
+
+
+def checkins_of(session: Session, patient_id: int) -> Sequence[Checkin]:
+    """Return the patient's check-ins, newest first."""
+    return session.scalars(
+        select(Checkin).where(Checkin.patient_id == patient_id).order_by(Checkin.anchor_date.desc())
+    ).all()
+
+
+def list_users(session: Session, store_ids: Collection[int]) -> Sequence[User]:
+    """Return the staff of the caller's stores."""
+    return (
+        session.scalars(
+            select(User)
+            .where(User.stores.any(Store.id.in_(store_ids)))
+            .options(joinedload(User.stores))
+            .order_by(User.email)
+        )
+        .unique()
+        .all()
+    )
+
+
+def list_stores(session: Session, store_ids: Collection[int]) -> Sequence[Store]:
+    return session.scalars(select(Store).where(Store.id.in_(store_ids)).order_by(Store.code)).all()

@@ -1,0 +1,312 @@
+"""The pharmacist workspace: every page and action, every role, store isolation, CSRF, audit."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.transports.fake import FakeTransport
+from store import queue
+from store.models import AuditEvent, Message, Purpose, QueueItem, QueueKind, QueueStatus, Role
+from tests.factories import make_checkin, make_patient, make_store
+from tests.workspace_helpers import PASSWORD, StaffClient, make_user
+
+
+@pytest.fixture
+def world(app: Flask, session: Session) -> dict[str, int]:
+    """Two stores; a pharmacist, a technician and an admin of store A; a pharmacist of B."""
+    a = make_store(session, "a", name="Alpha Pharmacy")
+    b = make_store(session, "b", name="Beta Pharmacy", from_number="+12025550177")
+    ana = make_patient(session, a, "P1")
+    bob = make_patient(session, b, "P9", first_name="Bob", phone="+12125550100")
+    checkin_a, checkin_b = make_checkin(session, ana), make_checkin(session, bob)
+    ids = {
+        "med_a": queue.add_item(
+            session,
+            kind=QueueKind.MED_CHANGE,
+            store_id=a.id,
+            patient=ana,
+            checkin=checkin_a,
+            text="my doctor changed my metformin",
+        ),
+        "prn_a": queue.add_item(
+            session,
+            kind=QueueKind.PRN_NEED,
+            store_id=a.id,
+            patient=ana,
+            checkin=checkin_a,
+            text="need test strips",
+        ),
+        "item_b": queue.add_item(
+            session,
+            kind=QueueKind.HEALTH_CHANGE,
+            store_id=b.id,
+            patient=bob,
+            checkin=checkin_b,
+            text="ER on Sunday",
+            priority=1,
+        ),
+        "patient_a": ana.id,
+        "patient_b": bob.id,
+    }
+    make_user(session, "pharm@a.org", Role.PHARMACIST, a)
+    make_user(session, "tech@a.org", Role.TECHNICIAN, a)
+    make_user(session, "admin@a.org", Role.ADMIN, a)
+    make_user(session, "pharm@b.org", Role.PHARMACIST, b)
+    session.commit()
+    return ids
+
+
+def audit_actions(session: Session) -> list[str]:
+    session.expire_all()
+    return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+PAGES = ["/queue", "/upcoming", "/patients/{patient_a}", "/items/{med_a}"]
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/admin/users", "/admin/stores", "/"])
+def test_every_page_needs_a_login(app: Flask, world: dict[str, int], path: str) -> None:
+    response = app.test_client().get(path.format(**world))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("email", ["pharm@a.org", "tech@a.org", "admin@a.org"])
+@pytest.mark.parametrize("path", PAGES)
+def test_every_role_sees_its_store_pages(
+    app: Flask, world: dict[str, int], email: str, path: str
+) -> None:
+    me = StaffClient.signed_in(app, email)
+    response = me.get(path.format(**world))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/items/{item_b}", "/patients/{patient_b}"])
+def test_another_stores_data_is_not_found(app: Flask, world: dict[str, int], path: str) -> None:
+    for email in ("pharm@a.org", "tech@a.org", "admin@a.org"):
+        me = StaffClient.signed_in(app, email)
+        assert me.get(path.format(**world)).status_code == 404
+
+
+def test_another_stores_item_cannot_be_claimed_resolved_or_texted(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    me = StaffClient.signed_in(app, "admin@a.org")
+    item = world["item_b"]
+    assert me.post(f"/items/{item}/claim").status_code == 404
+    assert me.post(f"/items/{item}/resolve", {"note": "x", "outcome": "handled"}).status_code == 404
+    assert me.post(f"/items/{item}/text", {"body": "hello"}).status_code == 404
+    session.expire_all()
+    assert session.get(QueueItem, item).status == QueueStatus.OPEN  # type: ignore[union-attr]
+
+
+def test_the_queue_lists_only_the_users_stores_with_counts(
+    app: Flask, world: dict[str, int]
+) -> None:
+    page = StaffClient.signed_in(app, "pharm@a.org").get("/queue").get_data(as_text=True)
+    assert "my doctor changed my metformin" in page and "need test strips" in page
+    assert "ER on Sunday" not in page and "Bob" not in page
+    assert 'id="active-count" aria-label="2 items to clear">2<' in page
+    filtered = (
+        StaffClient.signed_in(app, "pharm@a.org").get("/queue?kind=prn_need").get_data(as_text=True)
+    )
+    assert "need test strips" in filtered and "metformin" not in filtered
+
+
+def test_a_pharmacist_claims_and_resolves_and_it_is_audited(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    item = world["med_a"]
+    page = me.get(f"/items/{item}").get_data(as_text=True)
+    assert "Metformin 500 mg" in page and "Albuterol HFA" in page  # maintenance and PRN lists
+    assert me.post(f"/items/{item}/claim", page=f"/items/{item}").status_code == 302
+    response = me.post(
+        f"/items/{item}/resolve",
+        {"note": "Updated profile", "outcome": "profile_updated"},
+        page=f"/items/{item}",
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    resolved = session.get(QueueItem, item)
+    assert resolved is not None and resolved.status == QueueStatus.RESOLVED
+    assert (resolved.resolution_note, resolved.outcome) == ("Updated profile", "profile_updated")
+    assert {"login", "view_item", "claim_item", "resolve_item"} <= set(audit_actions(session))
+
+
+def test_a_technician_cannot_resolve_a_clinical_item(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    me = StaffClient.signed_in(app, "tech@a.org")
+    assert (
+        me.post(f"/items/{world['med_a']}/resolve", {"note": "n", "outcome": "handled"}).status_code
+        == 403
+    )
+    assert (
+        me.post(
+            f"/items/{world['prn_a']}/resolve", {"note": "added strips", "outcome": "handled"}
+        ).status_code
+        == 302
+    )
+    session.expire_all()
+    assert session.get(QueueItem, world["med_a"]).status == QueueStatus.OPEN  # type: ignore[union-attr]
+    assert session.get(QueueItem, world["prn_a"]).status == QueueStatus.RESOLVED  # type: ignore[union-attr]
+
+
+def test_an_item_claimed_by_someone_else_cannot_be_resolved(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    first = StaffClient.signed_in(app, "pharm@a.org")
+    second = StaffClient.signed_in(app, "admin@a.org")
+    first.post(f"/items/{world['med_a']}/claim")
+    second.post(f"/items/{world['med_a']}/resolve", {"note": "mine", "outcome": "handled"})
+    session.expire_all()
+    assert session.get(QueueItem, world["med_a"]).status == QueueStatus.CLAIMED  # type: ignore[union-attr]
+
+
+def test_texting_the_patient_goes_through_the_adapter_into_the_transcript(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    fake = FakeTransport()
+    app.extensions["medsync"].transport = fake
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    response = me.post(
+        f"/items/{world['med_a']}/text", {"body": "Please call us about your refill."}
+    )
+    assert response.status_code == 302
+    (sent,) = fake.sent
+    assert sent.body == "Alpha Pharmacy: Please call us about your refill."
+    session.expire_all()
+    message = session.scalars(select(Message)).one()
+    assert (message.purpose, message.body, message.status) == (Purpose.STAFF, sent.body, "queued")
+    page = me.get(f"/items/{world['med_a']}").get_data(as_text=True)
+    assert "Alpha Pharmacy: Please call us about your refill." in page
+    assert "text_patient" in audit_actions(session)
+
+
+def test_a_too_long_text_is_refused_and_nothing_is_sent(app: Flask, world: dict[str, int]) -> None:
+    fake = FakeTransport()
+    app.extensions["medsync"].transport = fake
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    me.post(f"/items/{world['med_a']}/text", {"body": "x" * 200})
+    assert fake.sent == []
+    assert "Too long for one text" in me.get(f"/items/{world['med_a']}").get_data(as_text=True)
+
+
+def test_a_form_without_csrf_token_is_refused_and_changes_nothing(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    response = me.client.post(f"/items/{world['med_a']}/claim")
+    assert response.status_code == 400
+    bad = me.client.post(
+        f"/items/{world['med_a']}/resolve",
+        data={"note": "x", "outcome": "handled", "csrf_token": "forged"},
+    )
+    assert bad.status_code == 400
+    session.expire_all()
+    assert session.get(QueueItem, world["med_a"]).status == QueueStatus.OPEN  # type: ignore[union-attr]
+
+
+def test_login_is_rate_limited(app: Flask, world: dict[str, int]) -> None:
+    attacker = StaffClient(app.test_client(), "pharm@a.org")
+    for _ in range(5):
+        assert attacker.login("wrong password").status_code == 200
+    locked = attacker.login(PASSWORD)
+    assert locked.status_code == 200 and b"locked" in locked.data
+
+
+def test_logout_needs_the_form(app: Flask, world: dict[str, int]) -> None:
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    assert me.post("/logout").status_code == 302
+    assert me.get("/queue").status_code == 302
+
+
+def test_login_does_not_redirect_off_site(app: Flask, world: dict[str, int]) -> None:
+    me = StaffClient(app.test_client(), "pharm@a.org")
+    token = me.csrf("/login?next=//evil.example")
+    response = me.client.post(
+        "/login?next=//evil.example",
+        data={"email": me.email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/queue"
+
+
+def test_admin_pages_are_for_admins_only(app: Flask, world: dict[str, int]) -> None:
+    for email in ("pharm@a.org", "tech@a.org"):
+        me = StaffClient.signed_in(app, email)
+        assert me.get("/admin/users").status_code == 403
+        assert me.get("/admin/stores").status_code == 403
+    admin = StaffClient.signed_in(app, "admin@a.org")
+    users = admin.get("/admin/users").get_data(as_text=True)
+    assert "tech@a.org" in users and "pharm@b.org" not in users
+
+
+def test_an_admin_adds_a_user_to_their_store(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    admin = StaffClient.signed_in(app, "admin@a.org")
+    store_a = session.scalars(select(func.min(QueueItem.store_id))).one()
+    response = admin.post(
+        "/admin/users",
+        {
+            "email": "new@a.org",
+            "role": "technician",
+            "stores": store_a,
+            "password": "long enough pw",
+        },
+        page="/admin/users",
+    )
+    assert response.status_code == 302
+    StaffClient.signed_in(app, "new@a.org", "long enough pw")
+
+
+def test_an_admin_updates_a_store_window_within_bounds(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    from store.models import Store
+
+    admin = StaffClient.signed_in(app, "admin@a.org")
+    store = session.scalars(select(Store).where(Store.code == "a")).one()
+    form = {
+        "name": "Alpha Rx",
+        "phone": "(202) 555-0199",
+        "timezone": "America/Chicago",
+        "window": "07:00-19:00",
+        "lead_days": "5",
+    }
+    admin.post(f"/admin/stores/{store.id}", form, page="/admin/stores")
+    session.expire_all()
+    assert session.get(Store, store.id).name == "Alpha Pharmacy"  # type: ignore[union-attr]
+    admin.post(f"/admin/stores/{store.id}", {**form, "window": "08:30-19:30"}, page="/admin/stores")
+    session.expire_all()
+    updated = session.get(Store, store.id)
+    assert updated is not None and (
+        updated.name,
+        updated.window_start_minute,
+        updated.lead_days,
+    ) == ("Alpha Rx", 510, 5)
+    other = session.scalars(select(Store).where(Store.code == "b")).one()
+    assert admin.post(f"/admin/stores/{other.id}", form, page="/admin/stores").status_code == 404
+
+
+def test_upcoming_fills_and_patient_page_are_audited(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    upcoming = me.get("/upcoming?from=2026-12-01&days=14").get_data(as_text=True)
+    assert "Ana Lopez" in upcoming and "Bob" not in upcoming
+    me.get(f"/patients/{world['patient_a']}")
+    assert {"view_upcoming", "view_patient"} <= set(audit_actions(session))
+
+
+def test_empty_queue_says_so(app: Flask, session: Session) -> None:
+    store = make_store(session, "c")
+    make_user(session, "solo@c.org", Role.PHARMACIST, store)
+    session.commit()
+    page = StaffClient.signed_in(app, "solo@c.org").get("/queue").get_data(as_text=True)
+    assert "Nothing to clear here" in page
