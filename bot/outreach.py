@@ -140,6 +140,7 @@ def handle_inbound_sms(
         # Kept for staff; the answer names the pharmacy and its number, nothing about anyone.
         inbound_id = messages.record(
             session,
+            now=now,
             store_id=store.id,
             patient_id=None,
             direction=Direction.INBOUND,
@@ -160,6 +161,7 @@ def handle_inbound_sms(
         answer = dialogs.unknown_number_reply(store.name, display_phone(store.phone), "en")
         messages.record(
             session,
+            now=now,
             store_id=store.id,
             patient_id=None,
             direction=Direction.OUTBOUND,
@@ -175,6 +177,7 @@ def handle_inbound_sms(
     turn = _turn_of(store, patient, checkin, conversation, Channel.SMS)
     inbound_id = messages.record(
         session,
+        now=now,
         **turn.message(
             Direction.INBOUND, sms.to_number, sms.body, twilio_sid=sms.sid, status="received"
         ),
@@ -187,6 +190,7 @@ def handle_inbound_sms(
     for answer in answers:
         messages.record(
             session,
+            now=now,
             **turn.message(
                 Direction.OUTBOUND, sms.to_number, answer, purpose=Purpose.REPLY, status="twiml"
             ),
@@ -340,6 +344,8 @@ def send_checkin_sms(
     Commits twice: once with the attempt recorded as pending, once with Twilio's answer.
     """
     patient, store = checkin.patient, checkin.store
+    if not _may_contact(session, patient):
+        return Outcome.FAILED
     conversation = conversations.for_checkin(session, checkin.id)
     context = checkin_context(patient, store, checkin, "sms")
     state = dialogs.DialogState.from_json(conversation.data) if conversation else None
@@ -349,6 +355,7 @@ def send_checkin_sms(
     sender = sender_for_store(store, defaults.sender)
     message_id = messages.record(
         session,
+        now=now,
         **turn.message(
             Direction.OUTBOUND,
             sender.from_number or sender.messaging_service_sid or "",
@@ -380,13 +387,21 @@ def place_checkin_call(
     transport: Transport,
     urls: Urls,
     defaults: Defaults,
+    purpose: Purpose = Purpose.CALL,
 ) -> Outcome:
-    """Call the patient; the dialog starts when Twilio fetches the voice URL (human answered)."""
+    """Call the patient; the dialog starts when Twilio fetches the voice URL (human answered).
+
+    `purpose` is FIRST or REMINDER for patients whose channel is voice, CALL for the follow-up
+    call of an SMS patient.
+    """
     patient, store = checkin.patient, checkin.store
+    if not _may_contact(session, patient):
+        return Outcome.FAILED
     sender = sender_for_store(store, defaults.sender)
     turn = _turn_of(store, patient, checkin, None, Channel.VOICE)
     message_id = messages.record(
         session,
+        now=now,
         **turn.message(
             Direction.OUTBOUND,
             sender.from_number or "",
@@ -407,6 +422,12 @@ def place_checkin_call(
     _record_send(session, message_id, patient.id, checkin, Channel.VOICE, placed, now)
     session.commit()
     return placed.outcome
+
+
+def _may_contact(session: Session, patient: Patient) -> bool:
+    """Check consent and opt-out again, as of now: a STOP may have arrived since the decision."""
+    session.refresh(patient)
+    return patient.consent_date is not None and not patient.opted_out
 
 
 def _mark_attempt(checkin: Checkin, now: dt.datetime) -> None:
@@ -542,7 +563,7 @@ def handle_call_answered(
         if call.answered_by in MACHINE_ANSWERS:
             text = dialogs.voicemail(checkin_context(patient, checkin.store, checkin, "voice"))
             turn = _turn_of(checkin.store, patient, checkin, None, Channel.VOICE)
-            _record_said(session, turn, call, text)
+            _record_said(session, turn, call, text, now)
             return CallTurn("voicemail", language, text=text)
         if call.answered_by == "fax" or patient.opted_out:
             return CallTurn("hang_up", language)
@@ -595,20 +616,25 @@ def _start_call_dialog(
     result = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
     turn = _turn_of(store, patient, checkin, conversation, Channel.VOICE)
     _apply_step(session, turn, result, None, now, via="voice")
-    return _call_turn(session, turn, result, call)
+    return _call_turn(session, turn, result, call, now)
 
 
-def _call_turn(session: Session, turn: _Turn, result: dialogs.Step, call: CallAnswered) -> CallTurn:
+def _call_turn(
+    session: Session, turn: _Turn, result: dialogs.Step, call: CallAnswered, now: dt.datetime
+) -> CallTurn:
     spoken = " ".join(sms_texts(result.outputs))
     if spoken:
-        _record_said(session, turn, call, spoken)
+        _record_said(session, turn, call, spoken, now)
     return CallTurn("dialog", result.language, result.outputs, turn.conversation_id, turn.version)
 
 
-def _record_said(session: Session, turn: _Turn, call: CallAnswered, text: str) -> None:
+def _record_said(
+    session: Session, turn: _Turn, call: CallAnswered, text: str, now: dt.datetime
+) -> None:
     """Record what the call said to the patient, so the transcript shows both sides."""
     messages.record(
         session,
+        now=now,
         **turn.message(
             Direction.OUTBOUND, call.our_number, text, purpose=Purpose.REPLY, status="twiml"
         ),
@@ -645,6 +671,7 @@ def handle_voice_input(session: Session, voice: VoiceInput, now: dt.datetime) ->
     if voice.heard is not None or voice.recording_url is not None:
         inbound_id = messages.record(
             session,
+            now=now,
             **turn.message(
                 Direction.INBOUND,
                 voice.call.our_number,
@@ -658,14 +685,18 @@ def handle_voice_input(session: Session, voice: VoiceInput, now: dt.datetime) ->
         asks = tuple(
             o for o in resumed.outputs if isinstance(o, dialogs.AskYesNo | dialogs.AskText)
         )
-        return _call_turn(session, turn, replace(resumed, outputs=asks), voice.call)
+        return _call_turn(session, turn, replace(resumed, outputs=asks), voice.call, now)
     result = dialogs.step(dialogs.CHECKIN, state, voice.event, context)
     _apply_step(session, turn, result, inbound_id, now, via="voice")
-    return _call_turn(session, turn, result, voice.call)
+    return _call_turn(session, turn, result, voice.call, now)
 
 
 def handle_voice_message(
-    session: Session, call: CallAnswered, recording_url: str | None, defaults: Defaults
+    session: Session,
+    call: CallAnswered,
+    recording_url: str | None,
+    now: dt.datetime,
+    defaults: Defaults,
 ) -> None:
     """Keep a message left for the pharmacist as a queue item with its recording."""
     store, patient = patients.find_inbound_parties(
@@ -675,6 +706,7 @@ def handle_voice_message(
         return
     message_id = messages.record(
         session,
+        now=now,
         store_id=store.id,
         patient_id=patient.id if patient else None,
         direction=Direction.INBOUND,
@@ -734,6 +766,7 @@ def text_patient(
     sender = sender_for_store(store, defaults.sender)
     message_id = messages.record(
         session,
+        now=now,
         store_id=store.id,
         patient_id=patient.id,
         checkin_id=checkin_id,

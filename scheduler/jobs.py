@@ -307,12 +307,11 @@ def _send(
             transport=outbox.transport,
             urls=outbox.urls,
             defaults=outbox.defaults,
+            purpose=Purpose(decision.step.value),
         )
         report.calls += outcome is Outcome.SENT
     report.not_sent += outcome is not Outcome.SENT
     last = checkins.list_outreach(session, checkin.id)[-1]
-    checkins.stamp_outreach_time(session, last.id, now)
-    session.commit()
     log.info(
         "scheduler: check-in %s %s by %s: %s",
         checkin.id,

@@ -320,17 +320,3 @@ def staff_owns(session: Session, checkin_id: int) -> bool:
         exists().where(QueueItem.checkin_id == checkin_id, QueueItem.status == QueueStatus.CLAIMED)
     )
     return bool(session.scalar(query))
-
-
-def stamp_outreach_time(session: Session, message_id: int, at: dt.datetime) -> None:
-    """Date an outreach row at the scheduler's clock (`at`) rather than the wall clock.
-
-    bot.outreach records the row with the wall clock; the scheduler's time is injected (and
-    travels in tests and `tick --now`), and the caps are counted in that time.
-    """
-    session.execute(
-        update(Message)
-        .where(Message.id == message_id)
-        .values(created_at=at)
-        .execution_options(synchronize_session=False)
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -32,13 +33,13 @@ _MESSAGE_RANK = {
 }
 
 
-def record(session: Session, **values: Any) -> int:
-    """Append a message to the transcript and return its id.
+def record(session: Session, *, now: dt.datetime | None = None, **values: Any) -> int:
+    """Append a message to the transcript, dated `now` (the caller's clock), and return its id.
 
     A plain INSERT, not the ORM unit of work: the webhooks write two messages per reply, and
     this is most of what a reply costs.
     """
-    now = utcnow()
+    now = now or utcnow()
     row = {"created_at": now, "updated_at": now, "twilio_sid": None, "recording_url": None}
     row |= {"purpose": None, "error_code": None, "sequence_number": None, "checkin_id": None}
     return int(session.execute(_INSERT, row | values).scalar_one())

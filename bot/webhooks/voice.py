@@ -117,7 +117,7 @@ def message_left() -> Response:
     """A caller without an open check-in left a message for the pharmacist."""
     session = db_session()
     url = field("RecordingUrl", required=False, max_len=500) or None
-    outreach.handle_voice_message(session, _call(), url, defaults())
+    outreach.handle_voice_message(session, _call(), url, utcnow(), defaults())
     session.commit()
     return twiml(render.hang_up())
 
