@@ -23,11 +23,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # At app level: a 404 or 405 under /api/ is raised by routing, before any blueprint runs.
+    app.register_error_handler(HTTPException, _json_error)
 
 
-@bp.errorhandler(HTTPException)
-def json_error(error: HTTPException) -> Any:
-    """Answer every API error as JSON, never an HTML page or a stack trace."""
+def _json_error(error: HTTPException) -> Any:
+    """Answer API errors as JSON, never an HTML page or a stack trace; pages stay HTML."""
+    if not request.path.startswith("/api/"):
+        return error
     return api_error(error.code or 500, error.description or error.name)
 
 
