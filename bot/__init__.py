@@ -17,7 +17,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     """
     from flask_wtf.csrf import CSRFProtect
 
-    from bot import access, api, health, workspace
+    from bot import access, api, devphone, health, workspace
     from bot.cli import init_app as init_cli
     from bot.config import load_settings
     from bot.extensions import init_app as init_extensions
@@ -48,6 +48,9 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     api.init_app(app)
     csrf.exempt(api.bp)
     workspace.init_app(app)
+    # Signs what the browser asks, so it exists only with the console transport.
+    devphone.init_app(app)
+    csrf.exempt(devphone.bp)
     app.after_request(_security_headers)
     return app
 

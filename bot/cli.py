@@ -20,7 +20,7 @@ from bot.extensions import db_session, resources, settings
 from bot.security import hash_api_token, hash_password, new_api_token
 from store import importer, migrate
 from store.audit import record_audit
-from store.models import Role, Store
+from store.models import Role, Store, utcnow
 from store.staff import (
     StoreFields,
     add_api_token,
@@ -36,7 +36,7 @@ from store.validate import is_timezone, normalize_phone
 def init_app(app: Flask) -> None:
     """Register the operator commands on `app`."""
     app.cli.add_command(db)
-    for command in (import_patients, create_store, create_user, create_api_token):
+    for command in (import_patients, create_store, create_user, create_api_token, demo):
         app.cli.add_command(command)
     from bot.planning_cli import init_app as init_planning
 
@@ -287,3 +287,20 @@ def create_api_token(email: str) -> None:
     record_audit(session, "create_api_token", actor="cli", user_id=user.id, target=user.email)
     session.commit()
     click.echo(token)
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Load demo patients into the default store and print a pharmacist login."""
+    from bot.demo import DEMO_EMAIL, load_demo
+
+    session = db_session()
+    store = ensure_default_store()
+    session.commit()
+    base = settings().public_base_url or "http://127.0.0.1:5000"
+    password = load_demo(session, store, utcnow(), base)
+    click.echo(f"demo loaded in store {store.code} ({store.name})")
+    click.echo(f"  workspace:      {base}/login  as {DEMO_EMAIL} / {password}")
+    if settings().transport == "console":
+        click.echo(f"  patient phone:  {base}/dev/phone")

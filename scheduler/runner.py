@@ -75,8 +75,11 @@ def serve(app: Flask, workers: int = DEFAULT_WORKERS) -> None:
     )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("scheduler: signal %s, stopping after the current pass", signum)
-        scheduler.shutdown(wait=False)
+        # Ctrl-C reaches the whole process group and a supervisor may send TERM too: the
+        # second signal finds the scheduler already stopping.
+        if scheduler.running:
+            log.info("scheduler: signal %s, stopping after the current pass", signum)
+            scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

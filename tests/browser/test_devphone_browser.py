@@ -1,0 +1,123 @@
+"""The patient phone simulator in headless Chromium: a whole SMS check-in and a whole voice
+check-in played through the real, signed webhooks, then found in the pharmacist's queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import outreach
+from bot.transports.base import Sender
+from bot.transports.fake import FakeTransport
+from store.models import Channel, Purpose, QueueItem, Role
+from tests.factories import make_checkin, make_patient, make_store
+from tests.workspace_helpers import PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+NOW = dt.datetime.now(dt.UTC)
+
+
+def started(session: Session, live_server: str, fake: FakeTransport, *, voice: bool = False) -> int:
+    """A patient whose check-in has begun: first text sent, or a check-in call placed."""
+    store = make_store(session)
+    patient = make_patient(session, store, channel=Channel.VOICE if voice else Channel.SMS)
+    checkin = make_checkin(session, patient)
+    make_user(session, "pharm@main.org", Role.PHARMACIST, store)
+    session.commit()
+    kwargs = {
+        "transport": fake,
+        "urls": outreach.Urls(live_server),
+        "defaults": outreach.Defaults("main", Sender(None)),
+    }
+    if voice:
+        outreach.place_checkin_call(session, checkin, NOW, purpose=Purpose.FIRST, **kwargs)  # type: ignore[arg-type]
+    else:
+        outreach.send_checkin_sms(session, checkin, Purpose.FIRST, NOW, **kwargs)  # type: ignore[arg-type]
+    return patient.id
+
+
+def open_phone(page: Page, patient_id: int) -> None:
+    page.goto("/dev/phone")
+    page.get_by_label("Patient").select_option(str(patient_id))
+
+
+def text(page: Page, words: str, expect_reply: str) -> None:
+    page.get_by_label("Reply").fill(words)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#thread li").last).to_contain_text(expect_reply)
+
+
+def test_a_whole_sms_checkin_in_the_simulator_reaches_the_queue(
+    page: Page, live_server: str, session: Session, fake_transport: FakeTransport
+) -> None:
+    patient_id = started(session, live_server, fake_transport)
+    open_phone(page, patient_id)
+    expect(page.locator("#thread li").first).to_contain_text("Refill check")
+    text(page, "yes my doctor changed my metformin", "missed doses")
+    text(page, "no", "as-needed")
+    text(page, "no", "hospital")
+    text(page, "no", "Anything else")
+    text(page, "no thanks", "pharmacist will review")
+    page.goto("/login")
+    page.get_by_label("Email").fill("pharm@main.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/queue$"))
+    expect(page.locator("table.queue")).to_contain_text("yes my doctor changed my metformin")
+    expect(page.locator("#active-count")).to_have_text("1")
+
+
+def test_a_whole_voice_checkin_with_the_keypad(
+    page: Page, app: Flask, live_server: str, session: Session, fake_transport: FakeTransport
+) -> None:
+    patient_id = started(session, live_server, fake_transport, voice=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_phone(page, patient_id)
+    page.get_by_role("button", name="Call").click()
+    spoken = page.locator("#spoken")
+    expect(spoken).to_contain_text("Main Street Pharmacy")
+    keypad = page.locator("#keypad")
+    keypad.get_by_role("button", name="2", exact=True).click()  # no medication change
+    expect(spoken).to_contain_text("missed")
+    keypad.get_by_role("button", name="1", exact=True).click()  # yes: record what happened
+    page.get_by_label("Record your answer").fill("I skipped my evening pills for a week")
+    page.get_by_role("button", name="Record").click()
+    expect(spoken).to_contain_text("as-needed")
+    for _ in range(3):
+        keypad.get_by_role("button", name="2", exact=True).click()
+        page.wait_for_timeout(150)
+    expect(page.locator("#call-state")).to_have_text("Call ended.")
+    session.expire_all()
+    item = session.scalars(select(QueueItem)).one()
+    assert item.kind.value == "adherence"
+    assert item.text == "I skipped my evening pills for a week"
+    assert item.recording_url and "/dev/phone/recording/" in item.recording_url
+    assert errors == []
+
+
+def test_the_simulator_does_not_exist_with_the_twilio_transport(migrated_url: str) -> None:
+    from bot import create_app
+    from tests.conftest import TEST_ENV
+
+    env = {
+        **TEST_ENV,
+        "DATABASE_URL": migrated_url,
+        "MEDSYNC_TRANSPORT": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    }
+    app = create_app(env)
+    assert app.test_client().get("/dev/phone").status_code == 404
+    assert (
+        app.test_client()
+        .post("/dev/phone/sign", json={"path": "/twilio/sms", "form": {}})
+        .status_code
+        == 404
+    )
+    app.extensions["medsync"].db.dispose()

@@ -1,0 +1,58 @@
+"""`flask demo`: a dozen patients on every path, made through the real dialog code."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import Checkin, Message, Patient, QueueItem
+from tests.workspace_helpers import StaffClient
+
+
+def test_it_loads_every_path_once_and_prints_a_working_login(
+    app: Flask, runner: FlaskCliRunner, session: Session
+) -> None:
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    login = re.search(r"as (\S+@\S+) / (\S+)", result.output)
+    assert login is not None and "/dev/phone" in result.output
+    kinds = set(session.scalars(select(QueueItem.kind)))
+    assert {k.value for k in kinds} == {
+        "med_change",
+        "adherence",
+        "prn_need",
+        "health_change",
+        "concern",
+        "callback_request",
+        "needs_human",
+        "opted_out",
+        "invalid_number",
+        "unreachable",
+    }
+    statuses = {c.status.value for c in session.scalars(select(Checkin))}
+    assert {
+        "scheduled",
+        "in_progress",
+        "confirmed",
+        "flagged",
+        "opted_out",
+        "unreachable",
+    } <= statuses
+    spanish = session.scalars(select(Patient).where(Patient.external_id == "D03")).one()
+    bodies = session.scalars(select(Message.body).where(Message.patient_id == spanish.id)).all()
+    assert any(body and "Gracias" in body for body in bodies)
+    assert session.scalars(select(Patient).where(Patient.channel == "voice")).first() is not None
+    assert (
+        session.scalars(select(Patient).where(Patient.consent_date.is_(None))).first() is not None
+    )
+    count = session.scalar(select(func.count()).select_from(Patient))
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0
+    assert session.scalar(select(func.count()).select_from(Patient)) == count
+    email, password = re.findall(r"as (\S+@\S+) / (\S+)", again.output)[0]
+    StaffClient.signed_in(app, email, password)
