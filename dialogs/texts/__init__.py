@@ -106,6 +106,16 @@ def unknown_number_reply(pharmacy_name: str, pharmacy_phone: str, language: str)
     )
 
 
+def leave_message(pharmacy_name: str, pharmacy_phone: str, language: str) -> tuple[str, str]:
+    """Render the voice prompt for leaving the pharmacist a message, and the goodbye after it."""
+    lang = as_lang(language)
+    prompt = _render("leave_message", lang, "voice", pharmacy=pharmacy_name, phone=pharmacy_phone)
+    goodbye = _render(
+        "message_goodbye", lang, "voice", pharmacy=pharmacy_name, phone=pharmacy_phone
+    )
+    return prompt, goodbye
+
+
 def _render(
     key: str,
     lang: Lang,

@@ -86,6 +86,10 @@ VOICE: Final[dict[str, str]] = {
     "late_ack": "Thank you. We passed your message to the pharmacist. Goodbye.",
     "unknown_number": "Thank you for calling {pharmacy}. Please call the pharmacy at {phone}."
     " Goodbye.",
+    # An inbound call with no check-in open: a message for the pharmacist.
+    "leave_message": "Thank you for calling {pharmacy}. Please leave a message for the"
+    " pharmacist after the tone, then press the pound key. Our number is {phone}.",
+    "message_goodbye": "Thank you. A pharmacist will get your message. Goodbye.",
     "med_change": "Since your last refill, have you started, stopped or changed any medicines"
     " or doses?" + _KEYS,
     "med_change_details": "Please tell us what changed" + _RECORD,

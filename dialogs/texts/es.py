@@ -83,6 +83,10 @@ VOICE: Final[dict[str, str]] = {
     "late_ack": "Gracias. Pasamos su mensaje al farmacéutico. Adiós.",
     "unknown_number": "Gracias por llamar a {pharmacy}. Por favor llame a la farmacia al"
     " {phone}. Adiós.",
+    # Una llamada entrante sin check-in abierto: un mensaje para el farmacéutico.
+    "leave_message": "Gracias por llamar a {pharmacy}. Deje su mensaje para el farmacéutico"
+    " después del tono y luego oprima la tecla de número. Nuestro número es {phone}.",
+    "message_goodbye": "Gracias. El farmacéutico recibirá su mensaje. Adiós.",
     "med_change": "Desde su último resurtido, ¿ha empezado, suspendido o cambiado alguna"
     " medicina o dosis?" + _KEYS,
     "med_change_details": "Por favor díganos qué cambió" + _RECORD,
