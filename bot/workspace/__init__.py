@@ -8,6 +8,7 @@ write the audit log, and render. Another store's item looks exactly like a missi
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,10 +20,12 @@ from wtforms.fields.choices import SelectChoice
 from bot import outreach
 from bot.access import Staff, admin_required, authenticate, login_required, staff_member
 from bot.extensions import db_session, resources
+from bot.planning_cli import plan_for_patient
 from bot.security import hash_password
 from bot.webhooks import defaults, urls
 from bot.workspace.forms import (
     OUTCOMES,
+    CandidatesForm,
     EmptyForm,
     LoginForm,
     ResolveForm,
@@ -30,10 +33,15 @@ from bot.workspace.forms import (
     TextPatientForm,
     UserForm,
 )
+from planning.candidates import find_candidates
+from planning.fills import FillsFileError, group_by_patient, read_fills
 from store import queue, staff, workspace
 from store.audit import record_audit
+from store.importer import ImportFileError, check_utf8
 from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, Store, utcnow
 from store.validate import display_phone, is_timezone, normalize_phone
+
+MAX_FILLS_UPLOAD = 20 * 1024 * 1024
 
 bp = Blueprint("workspace", __name__)
 
@@ -330,15 +338,62 @@ def patient_page(patient_id: int) -> str:
     if patient is None:
         abort(404)
     _audit("view_patient", store_id=patient.store_id, patient_id=patient.id)
+    anchor = patient.enrollment.anchor_date if patient.enrollment else None
     page = render_template(
         "workspace/patient.html",
         patient=patient,
+        plan=plan_for_patient(patient, anchor),
+        suggestion=plan_for_patient(patient).suggestion if patient.medicines else None,
         checkins=workspace.checkins_of(session, patient.id),
         items=workspace.open_items_of(session, patient.id),
         history=workspace.transcript(session, patient.id),
     )
     session.commit()
     return page
+
+
+@bp.before_request
+def _allow_fills_upload() -> None:
+    # Webhooks and forms stay under the app-wide 256 kB; a fills export may be larger.
+    if request.endpoint == "workspace.candidates":
+        request.max_content_length = MAX_FILLS_UPLOAD + 64 * 1024
+
+
+@bp.route("/candidates", methods=["GET", "POST"])
+@login_required
+def candidates() -> str:
+    """Patients worth inviting to med sync, from a fills export (as `flask candidates`)."""
+    form = CandidatesForm()
+    found: list[Any] = []
+    rejected: list[tuple[int, str]] = []
+    error = None
+    if form.validate_on_submit():
+        try:
+            found, rejected = _find_candidates(form)
+        except (ImportFileError, FillsFileError, ValueError) as problem:
+            error = str(problem)
+        _audit("view_candidates", detail={"candidates": len(found), "rejected": len(rejected)})
+        db_session().commit()
+    return render_template(
+        "workspace/candidates.html",
+        form=form,
+        found=found,
+        rejected=rejected[:20],
+        rejected_count=len(rejected),
+        error=error,
+    )
+
+
+def _find_candidates(form: CandidatesForm) -> tuple[list[Any], list[tuple[int, str]]]:
+    data = form.fills.data.read(MAX_FILLS_UPLOAD + 1)
+    if len(data) > MAX_FILLS_UPLOAD:
+        raise ValueError("the file is larger than 20 MB; use `flask candidates` for big exports")
+    check_utf8(io.BytesIO(data))
+    rejected: list[tuple[int, str]] = []
+    lines = io.StringIO(data.decode("utf-8"), newline="")
+    groups = group_by_patient(read_fills(lines, lambda row, why: rejected.append((row, why))))
+    start, end = form.start.data, form.end.data
+    return list(find_candidates(groups.items(), start, end, form.min_meds.data)), rejected
 
 
 # --- Admin ------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    DateField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -75,3 +77,10 @@ class StoreForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired(), Regexp(r"^\d\d:\d\d-\d\d:\d\d$", message="Use HH:MM-HH:MM")],
     )
     lead_days = IntegerField("Lead days", validators=[NumberRange(min=3, max=7)])
+
+
+class CandidatesForm(FlaskForm):  # type: ignore[misc]
+    fills = FileField("Fills export (CSV)", validators=[FileRequired()])
+    start = DateField("From", validators=[DataRequired()])
+    end = DateField("To", validators=[DataRequired()])
+    min_meds = IntegerField("Maintenance drugs", default=3, validators=[NumberRange(min=1, max=30)])

@@ -310,3 +310,44 @@ def test_empty_queue_says_so(app: Flask, session: Session) -> None:
     session.commit()
     page = StaffClient.signed_in(app, "solo@c.org").get("/queue").get_data(as_text=True)
     assert "Nothing to clear here" in page
+
+
+def test_the_patient_page_shows_the_sync_plan(app: Flask, world: dict[str, int]) -> None:
+    page = (
+        StaffClient.signed_in(app, "pharm@a.org")
+        .get(f"/patients/{world['patient_a']}")
+        .get_data(as_text=True)
+    )
+    assert "Sync plan for" in page and "Metformin 500 mg" in page
+
+
+def test_the_candidates_page_reads_a_fills_export(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    import io
+
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    rows = ["patient_id,drug,ingredient,drug_class,fill_date,days_supply"]
+    for drug, cls in (
+        ("lisinopril", "RASA"),
+        ("atorvastatin", "statin"),
+        ("metformin", "diabetes"),
+    ):
+        rows += [f"X1,{drug},,{cls},2026-01-0{n},30" for n in (1, 2)]
+    rows += ["X2,lisinopril,,RASA,2026-01-01,30", "X3,bad,,RASA,not-a-date,30"]
+    data = {
+        "fills": (io.BytesIO("\n".join(rows).encode()), "fills.csv"),
+        "start": "2026-01-01",
+        "end": "2026-12-31",
+        "min_meds": "3",
+    }
+    response = me.client.post(
+        "/candidates",
+        data={**data, "csrf_token": me.csrf("/candidates")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "X1" in page and "3 maintenance drugs" in page
+    assert "1 row rejected" in page and "row 9: fill_date must be a date" in page
+    assert "view_candidates" in audit_actions(session)
