@@ -70,7 +70,7 @@ def seed(env: dict[str, str], patients: int) -> None:
     os.environ.update(env)
     from bot import create_app, outreach
     from bot.extensions import db_session
-    from bot.transports.base import Sender
+    from bot.transports.base import Outcome, Sender
     from bot.transports.fake import FakeTransport
     from store import migrate
     from store.models import (
@@ -104,6 +104,7 @@ def seed(env: dict[str, str], patients: int) -> None:
                 last_name=f"N{n}",
                 phone=phone(n),
                 channel=Channel.SMS,
+                consent_date=dt.date(2026, 1, 5),  # without consent nobody is texted
             )
             patient.enrollment = Enrollment(anchor_date=anchor, cycle_days=30)
             session.add(patient)
@@ -121,9 +122,11 @@ def seed(env: dict[str, str], patients: int) -> None:
         urls = outreach.Urls(env["PUBLIC_BASE_URL"])
         defaults = outreach.Defaults("main", Sender(STORE_NUMBER))
         for checkin in session.query(Checkin).all():
-            outreach.send_checkin_sms(
+            outcome = outreach.send_checkin_sms(
                 session, checkin, Purpose.FIRST, now, transport=fake, urls=urls, defaults=defaults
             )
+            if outcome is not Outcome.SENT:
+                raise RuntimeError(f"the first text of check-in {checkin.id} was not sent")
     app.extensions["medsync"].db.dispose()
 
 
