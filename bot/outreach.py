@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,6 @@ from store.models import (
     Patient,
     Purpose,
     QueueKind,
-    Store,
 )
 from store.validate import display_phone
 
@@ -82,13 +82,74 @@ class Defaults:
     sender: Sender
 
 
+class PatientFacts(Protocol):
+    """What a dialog turn reads of a patient: a `Patient`, or the webhook's plain values."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def store_id(self) -> int: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def language(self) -> Language: ...
+    @property
+    def phi_ok(self) -> bool: ...
+    @property
+    def opted_out(self) -> bool: ...
+    @property
+    def enrollment(self) -> _EnrollmentFacts | None: ...
+
+
+class _EnrollmentFacts(Protocol):
+    @property
+    def anchor_date(self) -> dt.date: ...
+
+
+class StoreFacts(Protocol):
+    """What a dialog turn reads of a store."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+
+
+class CheckinFacts(Protocol):
+    """What a dialog turn reads of a check-in."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> CheckinStatus: ...
+    @property
+    def anchor_date(self) -> dt.date: ...
+    @property
+    def completed_at(self) -> dt.datetime | None: ...
+
+
+class ConversationFacts(Protocol):
+    """What a dialog turn reads of a conversation: its saved state and version."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class _Turn:
     """Who a dialog turn is about, as read at its start."""
 
-    store: Store
-    patient: Patient
-    checkin: Checkin | None
+    store: StoreFacts
+    patient: PatientFacts
+    checkin: CheckinFacts | None
     conversation_id: int | None
     version: int
     channel: Channel
@@ -136,21 +197,31 @@ def handle_inbound_sms(
     )
     if store is None:
         raise LookupError("no store configured")
+    inbound = {
+        "store_id": store.id,
+        "patient_id": None,
+        "direction": Direction.INBOUND,
+        "channel": Channel.SMS,
+        "from_number": sms.from_number,
+        "to_number": sms.to_number,
+        "body": sms.body,
+        "twilio_sid": sms.sid,
+        "status": "received",
+    }
     if patient is None:
         # Kept for staff; the answer names the pharmacy and its number, nothing about anyone.
-        inbound_id = messages.record(
-            session,
-            now=now,
-            store_id=store.id,
-            patient_id=None,
-            direction=Direction.INBOUND,
-            channel=Channel.SMS,
-            from_number=sms.from_number,
-            to_number=sms.to_number,
-            body=sms.body,
-            twilio_sid=sms.sid,
-            status="received",
-        )
+        answer = dialogs.unknown_number_reply(store.name, display_phone(store.phone), "en")
+        reply = {
+            **inbound,
+            "direction": Direction.OUTBOUND,
+            "purpose": Purpose.REPLY,
+            "from_number": sms.to_number,
+            "to_number": sms.from_number,
+            "body": answer,
+            "twilio_sid": None,
+            "status": "twiml",
+        }
+        inbound_id = messages.record_exchange(session, now=now, inbound=inbound, replies=[reply])
         queue.add_item(
             session,
             kind=QueueKind.CONCERN,
@@ -158,43 +229,29 @@ def handle_inbound_sms(
             message_id=inbound_id,
             text=sms.body,
         )
-        answer = dialogs.unknown_number_reply(store.name, display_phone(store.phone), "en")
-        messages.record(
-            session,
-            now=now,
-            store_id=store.id,
-            patient_id=None,
-            direction=Direction.OUTBOUND,
-            channel=Channel.SMS,
-            purpose=Purpose.REPLY,
-            from_number=sms.to_number,
-            to_number=sms.from_number,
-            body=answer,
-            status="twiml",
-        )
         return (answer,)
     conversation, checkin = conversations.latest_for_patient(session, patient.id)
     turn = _turn_of(store, patient, checkin, conversation, Channel.SMS)
-    inbound_id = messages.record(
-        session,
-        now=now,
-        **turn.message(
-            Direction.INBOUND, sms.to_number, sms.body, twilio_sid=sms.sid, status="received"
-        ),
-    )
     context = checkin_context(patient, store, checkin, "sms")
     state = _state_of(conversation, patient, context)
     result = dialogs.step(dialogs.CHECKIN, state, dialogs.Reply(text=sms.body), context)
-    _apply_step(session, turn, result, inbound_id, now, via="sms")
     answers = sms_texts(result.outputs)
-    for answer in answers:
-        messages.record(
-            session,
-            now=now,
-            **turn.message(
+    # The patient's text and our answers in one INSERT, before the step's effects: its queue
+    # items point at the patient's text.
+    inbound_id = messages.record_exchange(
+        session,
+        now=now,
+        inbound=turn.message(
+            Direction.INBOUND, sms.to_number, sms.body, twilio_sid=sms.sid, status="received"
+        ),
+        replies=[
+            turn.message(
                 Direction.OUTBOUND, sms.to_number, answer, purpose=Purpose.REPLY, status="twiml"
-            ),
-        )
+            )
+            for answer in answers
+        ],
+    )
+    _apply_step(session, turn, result, inbound_id, now, via="sms")
     return answers
 
 
@@ -211,7 +268,10 @@ def sms_texts(outputs: tuple[dialogs.Output, ...]) -> tuple[str, ...]:
 
 
 def checkin_context(
-    patient: Patient, store: Store, checkin: Checkin | None, channel: dialogs.Channel
+    patient: PatientFacts,
+    store: StoreFacts,
+    checkin: CheckinFacts | None,
+    channel: dialogs.Channel,
 ) -> dialogs.Context:
     """Build what the dialog needs to know about the pharmacy, the patient and the pickup."""
     pickup = checkin.anchor_date if checkin else _next_anchor(patient)
@@ -226,17 +286,17 @@ def checkin_context(
     )
 
 
-def _next_anchor(patient: Patient) -> dt.date:
+def _next_anchor(patient: PatientFacts) -> dt.date:
     if patient.enrollment is not None:
         return patient.enrollment.anchor_date
     return dt.date.today()
 
 
 def _turn_of(
-    store: Store,
-    patient: Patient,
-    checkin: Checkin | None,
-    conversation: Conversation | None,
+    store: StoreFacts,
+    patient: PatientFacts,
+    checkin: CheckinFacts | None,
+    conversation: ConversationFacts | None,
     channel: Channel,
 ) -> _Turn:
     return _Turn(
@@ -250,7 +310,7 @@ def _turn_of(
 
 
 def _state_of(
-    conversation: Conversation | None, patient: Patient, context: dialogs.Context
+    conversation: ConversationFacts | None, patient: PatientFacts, context: dialogs.Context
 ) -> dialogs.DialogState | None:
     """Return the saved dialog state; an opted-out patient is always 'ended and opted out'."""
     state = dialogs.DialogState.from_json(conversation.data) if conversation else None
@@ -568,6 +628,13 @@ def handle_call_answered(
         if call.answered_by == "fax" or patient.opted_out:
             return CallTurn("hang_up", language)
         return _start_call_dialog(session, checkin.store, patient, checkin, call, now)
+    return _answer_inbound_call(session, call, now, defaults)
+
+
+def _answer_inbound_call(
+    session: Session, call: CallAnswered, now: dt.datetime, defaults: Defaults
+) -> CallTurn:
+    """A patient is calling us: resume their open check-in, or let them leave a message."""
     store, patient = patients.find_inbound_parties(
         session, call.to_number, None, call.from_number, defaults.store_code
     )
@@ -580,7 +647,7 @@ def handle_call_answered(
     return CallTurn("leave_message", language, text=_leave_message_prompt(store, language))
 
 
-def _leave_message_prompt(store: Store, language: str) -> str:
+def _leave_message_prompt(store: StoreFacts, language: str) -> str:
     name, phone = store.name, display_phone(store.phone)
     if language == "es":
         return (
@@ -592,7 +659,7 @@ def _leave_message_prompt(store: Store, language: str) -> str:
     )
 
 
-def _open_checkin(session: Session, patient: Patient) -> Checkin | None:
+def _open_checkin(session: Session, patient: PatientFacts) -> CheckinFacts | None:
     _, checkin = conversations.latest_for_patient(session, patient.id)
     if checkin is not None and checkin.status in (
         CheckinStatus.SCHEDULED,
@@ -604,9 +671,9 @@ def _open_checkin(session: Session, patient: Patient) -> Checkin | None:
 
 def _start_call_dialog(
     session: Session,
-    store: Store,
-    patient: Patient,
-    checkin: Checkin,
+    store: StoreFacts,
+    patient: PatientFacts,
+    checkin: CheckinFacts,
     call: CallAnswered,
     now: dt.datetime,
 ) -> CallTurn:

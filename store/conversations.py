@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -22,24 +23,64 @@ class StaleConversation(RuntimeError):
     """The conversation changed since it was read (a concurrent step got there first)."""
 
 
-_TABLE = table_of(Conversation)
+@dataclass(frozen=True)
+class SavedConversation:
+    """A conversation as a dialog turn reads it: its saved state and version."""
 
-# Built once: the webhook runs this on every message.
+    id: int
+    version: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckinFacts:
+    """A check-in as a dialog turn reads it."""
+
+    id: int
+    status: CheckinStatus
+    anchor_date: dt.date
+    completed_at: dt.datetime | None
+
+
+_TABLE = table_of(Conversation)
+_CHECKINS = table_of(Checkin)
+
+# Built once: the webhook runs this on every message. Plain columns, not entities: see
+# store/patients.py.
 _LATEST = (
-    select(Conversation, Checkin)
-    .outerjoin(Checkin, Checkin.id == Conversation.checkin_id)
-    .where(Conversation.patient_id == bindparam("patient_id"))
-    .order_by(Conversation.done, Conversation.id.desc())
+    select(
+        _TABLE.c.id,
+        _TABLE.c.version,
+        _TABLE.c.data,
+        _CHECKINS.c.id.label("checkin_id"),
+        _CHECKINS.c.status,
+        _CHECKINS.c.anchor_date,
+        _CHECKINS.c.completed_at,
+    )
+    .select_from(_TABLE)
+    .outerjoin(_CHECKINS, _CHECKINS.c.id == _TABLE.c.checkin_id)
+    .where(_TABLE.c.patient_id == bindparam("patient_id"))
+    .order_by(_TABLE.c.done, _TABLE.c.id.desc())
     .limit(1)
 )
 
 
 def latest_for_patient(
     session: Session, patient_id: int
-) -> tuple[Conversation | None, Checkin | None]:
-    """Return the patient's open conversation (else their latest one) and its check-in."""
+) -> tuple[SavedConversation | None, CheckinFacts | None]:
+    """Return the patient's open conversation (else their latest one) and its check-in.
+
+    Call it with the patient's row locked (patients.find_inbound_parties): then no other turn
+    can change what it returns before this transaction ends.
+    """
     row = session.execute(_LATEST, {"patient_id": patient_id}).first()
-    return (row[0], row[1]) if row else (None, None)
+    if row is None:
+        return None, None
+    conversation = SavedConversation(row.id, row.version, row.data)
+    if row.checkin_id is None:
+        return conversation, None
+    checkin = CheckinFacts(row.checkin_id, row.status, row.anchor_date, row.completed_at)
+    return conversation, checkin
 
 
 def for_checkin(session: Session, checkin_id: int) -> Conversation | None:

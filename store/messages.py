@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Message, table_of, utcnow
+from store.models import Direction, Message, table_of, utcnow
 
 _TABLE = table_of(Message)
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT_EXCHANGE = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.direction)
 
 # Twilio's message lifecycle; a status callback may arrive out of order, so a status only
 # replaces one of lower rank (a late "sent" never overwrites "delivered").
@@ -39,10 +41,31 @@ def record(session: Session, *, now: dt.datetime | None = None, **values: Any) -
     A plain INSERT, not the ORM unit of work: the webhooks write two messages per reply, and
     this is most of what a reply costs.
     """
+    return int(session.execute(_INSERT, _row(now, values)).scalar_one())
+
+
+def _row(now: dt.datetime | None, values: dict[str, Any]) -> dict[str, Any]:
     now = now or utcnow()
     row = {"created_at": now, "updated_at": now, "twilio_sid": None, "recording_url": None}
     row |= {"purpose": None, "error_code": None, "sequence_number": None, "checkin_id": None}
-    return int(session.execute(_INSERT, row | values).scalar_one())
+    return row | values
+
+
+def record_exchange(
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    inbound: dict[str, Any],
+    replies: Sequence[dict[str, Any]],
+) -> int:
+    """Append an inbound message and our replies to it in one INSERT; return the inbound's id.
+
+    The rows go in that order, so the transcript (ordered by id) reads question, answer.
+    `inbound` must have direction INBOUND and the replies OUTBOUND.
+    """
+    rows = [_row(now, inbound), *(_row(now, reply) for reply in replies)]
+    result = session.execute(_INSERT_EXCHANGE, rows).all()
+    return int(next(row.id for row in result if row.direction is Direction.INBOUND))
 
 
 def set_send_result(

@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Checkin, Patient, QueueItem, QueueKind, QueueStatus, table_of, utcnow
+from store.models import QueueItem, QueueKind, QueueStatus, table_of, utcnow
 
 _INSERT = insert(table_of(QueueItem)).returning(table_of(QueueItem).c.id)
+
+
+class _Patient(Protocol):
+    """A Patient, or the plain values the webhook reads instead (store/patients.py)."""
+
+    @property
+    def id(self) -> int: ...
+
+
+class _Checkin(Protocol):
+    """A Checkin, or the plain values the webhook reads instead (store/conversations.py)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def anchor_date(self) -> dt.date: ...
 
 
 def add_item(
@@ -17,8 +35,8 @@ def add_item(
     *,
     kind: QueueKind,
     store_id: int,
-    patient: Patient | None = None,
-    checkin: Checkin | None = None,
+    patient: _Patient | None = None,
+    checkin: _Checkin | None = None,
     message_id: int | None = None,
     text: str | None = None,
     recording_url: str | None = None,
