@@ -14,9 +14,11 @@ import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 from flask import Blueprint, Response, request
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, remove_port
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from bot.config import Settings
@@ -74,7 +76,25 @@ def _signature_ok() -> bool:
             return bool(validator.validate(public_url(), request.get_data(as_text=True), signature))
         except (TypeError, ValueError):
             return False
-    return bool(validator.validate(public_url(), request.form, signature))
+    return _form_signature_ok(validator, public_url(), request.form, signature)
+
+
+def _form_signature_ok(
+    validator: RequestValidator, url: str, form: MultiDict[str, str], signature: str
+) -> bool:
+    """`RequestValidator.validate` for a form post, stopping at the first URL that matches.
+
+    Twilio may have signed the URL with or without its port (":443"), so the validator always
+    computes both signatures. The same two are tried here, with Twilio's own code, but the one
+    spelled like our URL first: the other is only computed for a request that fails it.
+    """
+    parsed = urlparse(url)
+    variants = (add_port, remove_port) if parsed.port else (remove_port, add_port)
+    expected = signature.encode()
+    return any(
+        hmac.compare_digest(validator.compute_signature(variant(parsed), form).encode(), expected)
+        for variant in variants
+    )
 
 
 def twilio_request(view: Callable[..., Any]) -> Callable[..., Any]:
