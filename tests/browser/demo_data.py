@@ -73,13 +73,19 @@ def _patient(
         consent_date=dt.date(2026, 1, 15),
     )
     patient.enrollment = Enrollment(anchor_date=anchor, cycle_days=30)
+    # Maintenance medicines were last filled 30 days before the anchor, bar the second one,
+    # filled later: the sync plan then shows one in step and one that needs a short fill.
     patient.medicines = [
         Medicine(
             name=med,
             med_type=kind,
             days_supply=30 if kind is MedType.MAINTENANCE else None,
+            last_fill_date=anchor - dt.timedelta(days=30 - 8 * (n == 1))
+            if kind is MedType.MAINTENANCE
+            else None,
+            daily_dose=1.0 if kind is MedType.MAINTENANCE else None,
         )
-        for med, kind in medicines
+        for n, (med, kind) in enumerate(medicines)
     ]
     session.add(patient)
     session.flush()

@@ -156,6 +156,7 @@ def test_every_form_control_on_the_main_pages_has_a_label(
         "/queue?kind=prn_need",
         f"/items/{demo.items['med_change']}",
         "/upcoming",
+        "/candidates",
         f"/patients/{demo.patients['maria'].id}",
         "/admin/users",
         "/admin/stores",
