@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from store.models import (
     Checkin,
@@ -42,9 +42,15 @@ class QueuePage:
 def _queue_filter(
     store_ids: Collection[int], statuses: Collection[QueueStatus], kind: QueueKind | None
 ) -> list[ColumnElement[bool]]:
+    # Statuses are rendered as literals: a partial index on "status IN ('open', 'claimed')"
+    # is only used when the query says so in the same words (SQLite; PostgreSQL's generic
+    # plans too).
+    literal_statuses: BindParameter[QueueStatus] = bindparam(
+        "statuses", list(statuses), expanding=True, literal_execute=True
+    )
     conditions: list[ColumnElement[bool]] = [
         QueueItem.store_id.in_(store_ids),
-        QueueItem.status.in_(statuses),
+        QueueItem.status.in_(literal_statuses),
     ]
     if kind is not None:
         conditions.append(QueueItem.kind == kind)
@@ -59,17 +65,26 @@ def list_queue(
     kind: QueueKind | None = None,
     page: int = 1,
     per_page: int = 50,
+    total: int | None = None,
 ) -> QueuePage:
-    """Return one page of queue items: soonest anchor date first, then priority, then age."""
+    """Return one page of queue items: soonest anchor date first, then priority, then age.
+
+    `total` may be passed when the caller already counted (the queue page counts per kind).
+    Items without a fill date (messages from unknown numbers) sort where the database puts
+    NULL: last on PostgreSQL, first on SQLite; forcing one order would stop the index from
+    giving the order.
+    """
     where = _queue_filter(store_ids, statuses, kind)
-    total = session.scalar(select(func.count()).select_from(QueueItem).where(*where)) or 0
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(QueueItem).where(*where)) or 0
     items = session.scalars(
         select(QueueItem)
         .where(*where)
-        .options(joinedload(QueueItem.patient), joinedload(QueueItem.store))
-        .options(joinedload(QueueItem.claimed_by))
+        # Loaded after the page is chosen: a join would be made for every active item first.
+        .options(selectinload(QueueItem.patient), selectinload(QueueItem.store))
+        .options(selectinload(QueueItem.claimed_by))
         .order_by(
-            QueueItem.anchor_date.asc().nulls_last(),
+            QueueItem.anchor_date,
             QueueItem.priority,
             QueueItem.created_at,
             QueueItem.id,

@@ -152,14 +152,18 @@ def queue_page() -> str:
     kind = QueueKind(kind_arg) if kind_arg in QueueKind._value2member_map_ else None
     page = max(1, request.args.get("page", 1, type=int) or 1)
     session = db_session()
+    statuses = STATUS_FILTERS.get(status, STATUS_FILTERS["active"])
+    counts = workspace.count_by_kind(session, me.store_ids)
+    # The counts are of active items; when the list shows those too, its total is one of them.
+    counted = statuses == STATUS_FILTERS["active"]
     listing = workspace.list_queue(
         session,
         me.store_ids,
-        statuses=STATUS_FILTERS.get(status, STATUS_FILTERS["active"]),
+        statuses=statuses,
         kind=kind,
         page=page,
+        total=(counts.get(kind, 0) if kind else sum(counts.values())) if counted else None,
     )
-    counts = workspace.count_by_kind(session, me.store_ids)
     _audit("view_queue", detail={"status": status, "kind": kind_arg, "page": page})
     session.commit()
     return render_template(
