@@ -590,6 +590,7 @@ class CallTurn:
     conversation_id: int | None = None
     version: int = 0
     text: str | None = None
+    closing: str | None = None  # said after a message is left
 
 
 @dataclass(frozen=True)
@@ -644,19 +645,8 @@ def _answer_inbound_call(
     if patient is not None and checkin is not None:
         return _start_call_dialog(session, store, patient, checkin, call, now)
     language = patient.language.value if patient else "en"
-    return CallTurn("leave_message", language, text=_leave_message_prompt(store, language))
-
-
-def _leave_message_prompt(store: StoreFacts, language: str) -> str:
-    name, phone = store.name, display_phone(store.phone)
-    if language == "es":
-        return (
-            f"Gracias por llamar a {name}. Deje su mensaje para el farmacéutico después del tono."
-        )
-    return (
-        f"Thank you for calling {name}. Please leave a message for the pharmacist after the"
-        f" tone. Our number is {phone}."
-    )
+    prompt, goodbye = dialogs.leave_message(store.name, display_phone(store.phone), language)
+    return CallTurn("leave_message", language, text=prompt, closing=goodbye)
 
 
 def _open_checkin(session: Session, patient: PatientFacts) -> CheckinFacts | None:

@@ -58,14 +58,7 @@ def voice_twiml(
             return str(response)
         if isinstance(output, dialogs.AskText):
             response.say(output.text, language=lang)
-            response.record(
-                action=record_url,
-                method="POST",
-                max_length=RECORD_SECONDS,
-                timeout=5,
-                finish_on_key="#",
-                play_beep=True,
-            )
+            _record(response, record_url)
             response.redirect(no_recording_url, method="POST")
             return str(response)
         if isinstance(output, dialogs.Say | dialogs.End):
@@ -89,20 +82,24 @@ def hang_up() -> str:
     return str(response)
 
 
-def leave_message(prompt: str, language: str, record_url: str) -> str:
+def leave_message(prompt: str, goodbye: str, language: str, record_url: str) -> str:
     """Let a caller leave a recorded message for the pharmacist."""
+    lang = VOICE_LANGUAGE.get(language, "en-US")
     response = VoiceResponse()
-    response.say(prompt, language=VOICE_LANGUAGE.get(language, "en-US"))
+    response.say(prompt, language=lang)
+    _record(response, record_url)
+    response.say(goodbye, language=lang)
+    response.hangup()
+    return str(response)
+
+
+def _record(response: VoiceResponse, action: str) -> None:
+    """Record up to two minutes after a beep; # or five seconds of silence ends it."""
     response.record(
-        action=record_url,
+        action=action,
         method="POST",
         max_length=RECORD_SECONDS,
         timeout=5,
         finish_on_key="#",
         play_beep=True,
     )
-    response.say(
-        "Goodbye." if language != "es" else "Adiós.", language=VOICE_LANGUAGE.get(language, "en-US")
-    )
-    response.hangup()
-    return str(response)

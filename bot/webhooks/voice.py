@@ -39,8 +39,10 @@ def _render(turn: outreach.CallTurn) -> Response:
         )
     if turn.kind == "voicemail" and turn.text:
         return twiml(render.say_and_hang_up(turn.text, turn.language))
-    if turn.kind == "leave_message" and turn.text:
-        return twiml(render.leave_message(turn.text, turn.language, urls().voice_message))
+    if turn.kind == "leave_message" and turn.text and turn.closing:
+        return twiml(
+            render.leave_message(turn.text, turn.closing, turn.language, urls().voice_message)
+        )
     return twiml(render.hang_up())
 
 
