@@ -220,3 +220,27 @@ def test_an_altered_form_is_refused(
     response = twilio.post("/twilio/sms", {**form, "Body": "yes"}, signature=signature)
     assert response.status_code == 403
     assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_logs_at_info_carry_no_phone_number_or_words(
+    session: Session,
+    checkin: Checkin,
+    twilio: TwilioPoster,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    fake = FakeTransport()
+    outreach.send_checkin_sms(
+        session, checkin, Purpose.FIRST, NOW, transport=fake, urls=URLS, defaults=DEFAULTS
+    )
+    for words in ("yes my doctor doubled my metformin", "no", "STOP"):
+        texts(twilio.sms(PATIENT, words))
+    twilio.post(
+        "/twilio/sms", {"MessageSid": "SMx", "From": PATIENT, "To": STORE_NUMBER}, signature="bad"
+    )
+    logged = caplog.text
+    assert caplog.records  # something was logged, or this test proves nothing
+    for private in (PATIENT, PATIENT[2:], "5550143", "metformin", "Refill check", "Ana"):
+        assert private not in logged
