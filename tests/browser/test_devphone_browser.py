@@ -85,14 +85,16 @@ def test_a_whole_voice_checkin_with_the_keypad(
     expect(spoken).to_contain_text("Main Street Pharmacy")
     keypad = page.locator("#keypad")
     keypad.get_by_role("button", name="2", exact=True).click()  # no medication change
-    expect(spoken).to_contain_text("missed")
+    expect(spoken).to_contain_text("missed", timeout=15_000)
     keypad.get_by_role("button", name="1", exact=True).click()  # yes: record what happened
-    page.get_by_label("Record your answer").fill("I skipped my evening pills for a week")
-    page.get_by_role("button", name="Record").click()
-    expect(spoken).to_contain_text("as-needed")
+    answer = page.get_by_label("Record your answer")
+    expect(answer).to_be_visible()
+    answer.fill("I skipped my evening pills for a week")
+    answer.press("Enter")
+    expect(spoken).to_contain_text("as-needed", timeout=15_000)
     for next_prompt in ("hospital", "anything else", "review"):
         keypad.get_by_role("button", name="2", exact=True).click()
-        expect(spoken).to_contain_text(next_prompt, ignore_case=True)
+        expect(spoken).to_contain_text(next_prompt, ignore_case=True, timeout=15_000)
     expect(page.locator("#call-state")).to_have_text("Call ended.")
     session.expire_all()
     item = session.scalars(select(QueueItem)).one()
