@@ -69,6 +69,14 @@ def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
     app.register_blueprint(bp)
 
+    @app.template_filter("sentence")
+    def sentence(text: str) -> str:
+        """Start with a capital and end with a full stop."""
+        text = text.strip()
+        if not text:
+            return text
+        return text[0].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
     @app.context_processor
     def helpers() -> dict[str, Any]:
         return {
