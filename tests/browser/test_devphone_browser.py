@@ -83,11 +83,12 @@ def test_a_whole_voice_checkin_with_the_keypad(
     page.get_by_role("button", name="Call").click()
     spoken = page.locator("#spoken")
     expect(spoken).to_contain_text("Main Street Pharmacy")
+    answer = page.get_by_label("Record your answer")
+    expect(answer).to_be_hidden()  # only a <Record> shows it
     keypad = page.locator("#keypad")
     keypad.get_by_role("button", name="2", exact=True).click()  # no medication change
     expect(spoken).to_contain_text("missed", timeout=15_000)
     keypad.get_by_role("button", name="1", exact=True).click()  # yes: record what happened
-    answer = page.get_by_label("Record your answer")
     expect(answer).to_be_visible()
     answer.fill("I skipped my evening pills for a week")
     answer.press("Enter")
