@@ -1,10 +1,14 @@
 """Benchmark the inbound SMS webhook under gunicorn against a bare Flask TwiML endpoint.
 
-Both servers run with the same gunicorn settings and are loaded by the same wrk script in the
-same run; the result is the real webhook's requests per second as a ratio of the bare one's
-(SPEC 11 goal: at least 0.5), with p50/p99 latency. The real webhook does everything it does in
-production: signature check, one database transaction with the patient row locked, the dialog
-step, queue items, TwiML.
+Three servers run one after the other with the same gunicorn settings, loaded by the same wrk
+script in the same run: the bare endpoint (bench/bare_app.py: no signature, no database), the
+real webhook (wsgi:app), and the floor (bench/floor_app.py: the signature and the turn's
+statements on the raw driver, no dialog). The result is the real webhook's requests per second
+as a ratio of the bare one's (SPEC 11 goal: at least 0.5), the same for the floor (what any
+implementation that commits a transaction per reply can reach on this machine), and the
+webhook as a share of the floor, with p50/p99 latency. The real webhook does everything it does
+in production: signature check, one database transaction with the patient row locked, the
+dialog step, queue items, TwiML.
 
     .venv/bin/python bench/webhook.py [--database-url URL] [--patients 2000] [--seconds 15]
 
@@ -63,6 +67,14 @@ function done(summary, latency, requests_)
     summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
 """
+
+
+# The webhook runs before the floor: the floor adds a counter to each conversation's state.
+SERVERS = (
+    ("bare", "bench.bare_app:app", "ba"),
+    ("webhook", "wsgi:app", "be"),
+    ("floor", "bench.floor_app:app", "fl"),
+)
 
 
 def seed(env: dict[str, str], patients: int) -> None:
@@ -134,8 +146,12 @@ def phone(n: int) -> str:
     return f"+1202{5550000 + n:07d}"[:12]
 
 
-def write_requests(path: Path, base: str, patients: int, count: int) -> None:
-    """Precompute signed inbound SMS forms: patient n answers 'no', unique MessageSids."""
+def write_requests(path: Path, base: str, patients: int, count: int, tag: str = "be") -> None:
+    """Precompute signed inbound SMS forms: patient n answers 'no', unique MessageSids.
+
+    Each server gets its own `tag` in the SIDs: a server that stores messages must not meet
+    SIDs another one stored (it would take the duplicate-delivery path instead).
+    """
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(AUTH_TOKEN)
@@ -143,7 +159,7 @@ def write_requests(path: Path, base: str, patients: int, count: int) -> None:
     with path.open("w") as out:
         for i in range(count):
             form = {
-                "MessageSid": f"SMbe{i:030x}",
+                "MessageSid": f"SM{tag}{i:030x}",
                 "AccountSid": "AC" + "0" * 32,
                 "From": phone(i % patients),
                 "To": STORE_NUMBER,
@@ -234,12 +250,12 @@ def main() -> None:
             "PHARMACY_PHONE": "+12025550199",
         }
         seed(env, args.patients)
-        requests_file = Path(tmp) / "requests.tsv"
-        write_requests(requests_file, base, args.patients, 200_000)
-        script = Path(tmp) / "load.lua"
-        script.write_text(LUA % {"requests": requests_file, "threads": args.threads})
         results = {}
-        for name, app in (("bare", "bench.bare_app:app"), ("webhook", "wsgi:app")):
+        for name, app, tag in SERVERS:
+            requests_file = Path(tmp) / f"{name}.tsv"
+            write_requests(requests_file, base, args.patients, 200_000, tag)
+            script = Path(tmp) / f"{name}.lua"
+            script.write_text(LUA % {"requests": requests_file, "threads": args.threads})
             server = serve(app, port, env, args.workers)
             try:
                 results[name] = load(port, script, args.seconds, args.connections, args.threads)
@@ -254,7 +270,11 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-    results["ratio"] = {"rps": results["webhook"]["rps"] / results["bare"]["rps"]}
+    results["ratio"] = {
+        "webhook/bare": results["webhook"]["rps"] / results["bare"]["rps"],
+        "floor/bare": results["floor"]["rps"] / results["bare"]["rps"],
+        "webhook/floor": results["webhook"]["rps"] / results["floor"]["rps"],
+    }
     print(json.dumps(results, indent=2))
 
 
