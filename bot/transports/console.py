@@ -7,17 +7,8 @@ import uuid
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.transports.base import (
-    Outcome,
-    Sender,
-    SendResult,
-    Sent,
-    call_problem,
-    failed,
-    mask_phone,
-    sms_problem,
-    update_problem,
-)
+from bot.transports.base import Sender, SendResult, mask_phone
+from bot.transports.fake import FakeTransport
 
 
 def random_hex() -> str:
@@ -25,11 +16,13 @@ def random_hex() -> str:
     return uuid.uuid4().hex
 
 
-class ConsoleTransport:
-    """Accept every well-formed request, print one line for it and remember it.
+class ConsoleTransport(FakeTransport):
+    """Accept every well-formed request, print one line for it and remember it in `sent`.
 
-    It refuses what Twilio would refuse before sending (no sender, a call without a number),
-    so a store misconfigured in demo mode fails the same way it would in production.
+    The fake transport with random SIDs and a printed line per accepted request: it refuses
+    what Twilio would refuse before sending (no sender, a call without a number), so a store
+    misconfigured in demo mode fails the same way it would in production, and prints nothing
+    for that.
     """
 
     name = "console"
@@ -37,9 +30,9 @@ class ConsoleTransport:
     def __init__(
         self, *, stream: TextIO | None = None, new_id: Callable[[], str] = random_hex
     ) -> None:
+        super().__init__()
         self._stream = stream
         self._new_id = new_id
-        self.sent: list[Sent] = []
 
     def send_sms(
         self,
@@ -51,23 +44,15 @@ class ConsoleTransport:
         validity_period: int | None = None,
     ) -> SendResult:
         """Print and record one SMS."""
-        problem = sms_problem(sender, validity_period)
-        if problem:
-            return failed(problem)
-        result = self._accept("SM")
-        self.sent.append(
-            Sent(
-                "sms",
-                str(result.sid),
-                to=to,
-                body=body,
-                sender=sender,
-                status_callback=status_callback,
-                validity_period=validity_period,
-                result=result,
-            )
+        result = super().send_sms(
+            to=to,
+            body=body,
+            sender=sender,
+            status_callback=status_callback,
+            validity_period=validity_period,
         )
-        self._print(f"[console sms] to={mask_phone(to)} from={_label(sender)}: {body}")
+        if result.ok:
+            self._print(f"[console sms] to={mask_phone(to)} from={_label(sender)}: {body}")
         return result
 
     def place_call(
@@ -82,23 +67,17 @@ class ConsoleTransport:
         amd_status_callback: str | None = None,
     ) -> SendResult:
         """Print and record one call; nothing dials, so no voice webhook follows."""
-        problem = call_problem(sender, timeout_seconds)
-        if problem:
-            return failed(problem)
-        result = self._accept("CA")
-        self.sent.append(
-            Sent(
-                "call",
-                str(result.sid),
-                to=to,
-                sender=sender,
-                url=url,
-                status_callback=status_callback,
-                machine_detection=machine_detection,
-                result=result,
-            )
+        result = super().place_call(
+            to=to,
+            sender=sender,
+            url=url,
+            status_callback=status_callback,
+            machine_detection=machine_detection,
+            timeout_seconds=timeout_seconds,
+            amd_status_callback=amd_status_callback,
         )
-        self._print(f"[console call] to={mask_phone(to)} from={_label(sender)} url={url}")
+        if result.ok:
+            self._print(f"[console call] to={mask_phone(to)} from={_label(sender)} url={url}")
         return result
 
     def update_call(
@@ -110,18 +89,13 @@ class ConsoleTransport:
         status: str | None = None,
     ) -> SendResult:
         """Print and record one call update."""
-        problem = update_problem(twiml, url, status)
-        if problem:
-            return failed(problem)
-        result = SendResult(Outcome.SENT, sid, status or "in-progress")
-        self.sent.append(
-            Sent("update_call", sid, twiml=twiml, url=url, status=status, result=result)
-        )
-        self._print(f"[console call update] sid={sid} status={status or '-'} url={url or '-'}")
+        result = super().update_call(sid=sid, twiml=twiml, url=url, status=status)
+        if result.ok:
+            self._print(f"[console call update] sid={sid} status={status or '-'} url={url or '-'}")
         return result
 
-    def _accept(self, prefix: str) -> SendResult:
-        return SendResult(Outcome.SENT, f"{prefix}{self._new_id():0>32}", "queued")
+    def _new_sid(self, prefix: str) -> str:
+        return f"{prefix}{self._new_id():0>32}"
 
     def _print(self, line: str) -> None:
         # Resolve stdout late so pytest's capture (and a redirected stdout) sees the line.

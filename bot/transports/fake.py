@@ -139,8 +139,11 @@ class FakeTransport:
         scripted = self._take(to)
         if scripted is not None:
             return scripted
+        return SendResult(Outcome.SENT, self._new_sid(prefix), "queued")
+
+    def _new_sid(self, prefix: str) -> str:
         self._count += 1
-        return SendResult(Outcome.SENT, f"{prefix}{self._count:032x}", "queued")
+        return f"{prefix}{self._count:032x}"
 
     def _take(self, to: str | None) -> SendResult | None:
         for index, entry in enumerate(self._script):
