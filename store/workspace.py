@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from store.models import (
@@ -125,6 +125,72 @@ def transcript(session: Session, patient_id: int, limit: int = 500) -> list[Mess
         .limit(limit)
     ).all()
     return list(reversed(newest_first))
+
+
+@dataclass(frozen=True)
+class TranscriptPage:
+    """One page of a patient's transcript, oldest first, and how many messages precede it."""
+
+    messages: Sequence[Message]
+    earlier: int
+    before: int | None
+
+    @property
+    def oldest_id(self) -> int | None:
+        return self.messages[0].id if self.messages else None
+
+
+def _earlier_than(created_at: dt.datetime, message_id: int) -> ColumnElement[bool]:
+    # Keyset on (created_at, id), the transcript's order. The plain `created_at <=` bound is
+    # what lets both databases range-scan ix_messages_patient_id_created_at.
+    return and_(
+        Message.created_at <= created_at,
+        or_(
+            Message.created_at < created_at,
+            and_(Message.created_at == created_at, Message.id < message_id),
+        ),
+    )
+
+
+def transcript_page(
+    session: Session,
+    store_ids: Collection[int],
+    patient_id: int,
+    *,
+    before: int | None = None,
+    per_page: int = 50,
+) -> TranscriptPage | None:
+    """Return the patient's latest `per_page` messages, or those just before message `before`.
+
+    Keyset pagination: `before` is the id of the oldest message of the page the reader saw.
+    Every query is filtered by the patient and the caller's stores, so a `before` that is not
+    one of this patient's messages (another patient's, another store's, or none) finds no
+    cursor and the result is None: the caller answers with an error and nothing is shown.
+    """
+    mine = (Message.patient_id == patient_id, Message.store_id.in_(store_ids))
+    query = select(Message).where(*mine)
+    if before is not None:
+        cursor = session.execute(
+            select(Message.created_at, Message.id).where(Message.id == before, *mine)
+        ).one_or_none()
+        if cursor is None:
+            return None
+        query = query.where(_earlier_than(cursor.created_at, cursor.id))
+    newest_first = session.scalars(
+        query.order_by(Message.created_at.desc(), Message.id.desc()).limit(per_page)
+    ).all()
+    earlier = 0
+    if len(newest_first) == per_page:
+        oldest = newest_first[-1]
+        earlier = (
+            session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(*mine, _earlier_than(oldest.created_at, oldest.id))
+            )
+            or 0
+        )
+    return TranscriptPage(list(reversed(newest_first)), int(earlier), before)
 
 
 def open_items_of(

@@ -42,6 +42,9 @@ from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, S
 from store.validate import display_phone, is_timezone, normalize_phone
 
 MAX_FILLS_UPLOAD = 20 * 1024 * 1024
+# Messages per page of a transcript (item and patient pages); "Earlier messages" pages back.
+TRANSCRIPT_PAGE_SIZE = 50
+_MAX_ID = 2**63 - 1  # a BIGINT: anything larger is not an id (and would fail in PostgreSQL)
 
 bp = Blueprint("workspace", __name__)
 
@@ -97,6 +100,35 @@ def _local_time(moment: dt.datetime | None, timezone: str) -> str:
 
 def _audit(action: str, **kwargs: Any) -> None:
     record_audit(db_session(), action, actor="user", user_id=staff_member().id, **kwargs)
+
+
+def _transcript_page(patient_id: int) -> workspace.TranscriptPage:
+    """Return the page of the patient's transcript that `?before=<message id>` asks for.
+
+    Without `before`, the latest page. A `before` that is not a positive integer, or not one of
+    this patient's messages in the caller's stores, is a bad request: 400, nothing is shown.
+    """
+    raw = request.args.get("before")
+    before = None
+    if raw is not None:
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_ID:
+            abort(400)
+        before = int(raw)
+    page = workspace.transcript_page(
+        db_session(),
+        staff_member().store_ids,
+        patient_id,
+        before=before,
+        per_page=TRANSCRIPT_PAGE_SIZE,
+    )
+    if page is None:
+        abort(400)
+    return page
+
+
+def _paged(page: workspace.TranscriptPage) -> dict[str, object]:
+    """Audit detail for a page of the transcript other than the latest."""
+    return {"detail": {"before": page.before}} if page.before is not None else {}
 
 
 # --- Login ------------------------------------------------------------------------------------
@@ -195,14 +227,19 @@ def _item_or_404(item_id: int) -> Any:
 @bp.get("/items/<int:item_id>")
 @login_required
 def item_page(item_id: int) -> str:
-    """An item with the patient's whole transcript, medicines and other open items."""
+    """An item with a page of the patient's transcript, medicines and other open items."""
     session = db_session()
     item = _item_or_404(item_id)
     patient = item.patient
-    history = workspace.transcript(session, patient.id) if patient else []
+    transcript = _transcript_page(patient.id) if patient else None
+    history = transcript.messages if transcript else []
     others = workspace.open_items_of(session, patient.id, except_id=item.id) if patient else []
     _audit(
-        "view_item", store_id=item.store_id, patient_id=item.patient_id, target=f"item:{item.id}"
+        "view_item",
+        store_id=item.store_id,
+        patient_id=item.patient_id,
+        target=f"item:{item.id}",
+        **(_paged(transcript) if transcript else {}),
     )
     session.commit()
     return render_template(
@@ -210,6 +247,10 @@ def item_page(item_id: int) -> str:
         item=item,
         patient=patient,
         history=history,
+        transcript=transcript,
+        # The item's own message may be on another page; its words are in the header anyway.
+        item_message_elsewhere=item.message_id is not None
+        and all(m.id != item.message_id for m in history),
         others=others,
         maintenance=[m for m in patient.medicines if m.med_type is MedType.MAINTENANCE]
         if patient
@@ -344,12 +385,13 @@ def upcoming() -> str:
 @bp.get("/patients/<int:patient_id>")
 @login_required
 def patient_page(patient_id: int) -> str:
-    """A patient: enrollment, consent, opt-out state, check-ins, open items and transcript."""
+    """A patient: enrollment, consent, opt-out, check-ins, open items, the transcript's page."""
     session = db_session()
     patient = workspace.get_patient(session, staff_member().store_ids, patient_id)
     if patient is None:
         abort(404)
-    _audit("view_patient", store_id=patient.store_id, patient_id=patient.id)
+    transcript = _transcript_page(patient.id)
+    _audit("view_patient", store_id=patient.store_id, patient_id=patient.id, **_paged(transcript))
     anchor = patient.enrollment.anchor_date if patient.enrollment else None
     page = render_template(
         "workspace/patient.html",
@@ -358,7 +400,8 @@ def patient_page(patient_id: int) -> str:
         suggestion=plan_for_patient(patient).suggestion if patient.medicines else None,
         checkins=workspace.checkins_of(session, patient.id),
         items=workspace.open_items_of(session, patient.id),
-        history=workspace.transcript(session, patient.id),
+        history=transcript.messages,
+        transcript=transcript,
     )
     session.commit()
     return page

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import re
+
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.transports.fake import FakeTransport
-from store import queue
-from store.models import AuditEvent, Message, Purpose, QueueItem, QueueKind, QueueStatus, Role
+from bot.workspace import TRANSCRIPT_PAGE_SIZE
+from store import messages, queue
+from store.models import (
+    AuditEvent,
+    Channel,
+    Direction,
+    Message,
+    Patient,
+    Purpose,
+    QueueItem,
+    QueueKind,
+    QueueStatus,
+    Role,
+)
 from tests.factories import make_checkin, make_patient, make_store
 from tests.workspace_helpers import PASSWORD, StaffClient, make_user
 
@@ -351,3 +367,179 @@ def test_the_candidates_page_reads_a_fills_export(
     assert "X1" in page and "3 maintenance drugs" in page
     assert "1 row rejected" in page and "row 9: fill_date must be a date" in page
     assert "view_candidates" in audit_actions(session)
+
+
+# --- The transcript, paged --------------------------------------------------------------------
+
+BODY = re.compile(r"\[m(\d{3})\]")
+START = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
+
+
+def add_messages(session: Session, patient_id: int, count: int, tag: str = "m") -> list[int]:
+    """Give the patient `count` texts "[m000]".. and return their ids, oldest first.
+
+    Two messages share each minute (a question and its answer are written together), so a page
+    boundary falls between messages with the same time: the keyset must break ties by id.
+    """
+    patient = session.get(Patient, patient_id)
+    assert patient is not None
+    ids = []
+    for n in range(count):
+        inbound = n % 2 == 1
+        ids.append(
+            messages.record(
+                session,
+                now=START + dt.timedelta(minutes=n // 2),
+                store_id=patient.store_id,
+                patient_id=patient.id,
+                direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
+                channel=Channel.SMS,
+                purpose=None if inbound else Purpose.FIRST,
+                from_number=patient.phone if inbound else "+12025550100",
+                to_number="+12025550100" if inbound else patient.phone,
+                body=f"[{tag}{n:03d}]",
+                status="received" if inbound else "delivered",
+            )
+        )
+    session.commit()
+    return ids
+
+
+def shown(page: str) -> list[int]:
+    return [int(n) for n in BODY.findall(page)]
+
+
+def earlier_link(page: str) -> str | None:
+    match = re.search(r'<a href="([^"]+)" rel="prev"[^>]*>Earlier messages</a>', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+TRANSCRIPT_PAGES = ["/items/{med_a}", "/patients/{patient_a}"]
+
+
+@pytest.mark.parametrize("path", TRANSCRIPT_PAGES)
+def test_the_transcript_shows_the_latest_page_and_pages_back(
+    app: Flask, world: dict[str, int], session: Session, path: str
+) -> None:
+    ids = add_messages(session, world["patient_a"], 121)
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    url = path.format(**world)
+
+    first = me.get(url).get_data(as_text=True)
+    assert TRANSCRIPT_PAGE_SIZE == 50
+    assert shown(first) == list(range(71, 121))  # the latest 50, oldest first
+    assert earlier_link(first) == f"{url}?before={ids[71]}#transcript"
+    assert "(71 earlier messages not shown)" in first
+    assert "Latest messages" not in first
+
+    second = me.get(earlier_link(first) or "").get_data(as_text=True)
+    assert shown(second) == list(range(21, 71))
+    assert earlier_link(second) == f"{url}?before={ids[21]}#transcript"
+    assert "(21 earlier messages not shown)" in second
+    assert f'<a href="{url}#transcript">Latest messages</a>' in second
+
+    last = me.get(earlier_link(second) or "").get_data(as_text=True)
+    assert shown(last) == list(range(21))
+    assert earlier_link(last) is None and "Earlier messages" not in last
+    assert "Latest messages" in last
+
+    # Paging from the very first message: an empty page that says so, and the way back.
+    before_all = me.get(f"{url}?before={ids[0]}").get_data(as_text=True)
+    assert shown(before_all) == [] and "No earlier messages." in before_all
+    assert "Latest messages" in before_all
+
+
+@pytest.mark.parametrize("path", TRANSCRIPT_PAGES)
+def test_a_short_transcript_has_no_page_links(
+    app: Flask, world: dict[str, int], session: Session, path: str
+) -> None:
+    add_messages(session, world["patient_a"], TRANSCRIPT_PAGE_SIZE)
+    page = StaffClient.signed_in(app, "pharm@a.org").get(path.format(**world))
+    text = page.get_data(as_text=True)
+    assert shown(text) == list(range(TRANSCRIPT_PAGE_SIZE))
+    assert "Earlier messages" not in text and "Latest messages" not in text
+
+
+@pytest.mark.parametrize("path", TRANSCRIPT_PAGES)
+@pytest.mark.parametrize(
+    "before", ["", "abc", "0", "-1", "+5", "1.5", " 7", "\uff11", "1e3", str(2**63), "9" * 40]
+)
+def test_a_before_that_is_not_a_positive_integer_is_a_bad_request(
+    app: Flask, world: dict[str, int], session: Session, path: str, before: str
+) -> None:
+    add_messages(session, world["patient_a"], 3)
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    response = me.client.get(path.format(**world), query_string={"before": before})
+    assert response.status_code == 400
+    assert shown(response.get_data(as_text=True)) == []
+
+
+@pytest.mark.parametrize("path", TRANSCRIPT_PAGES)
+def test_a_before_of_another_patient_or_store_shows_nothing_of_theirs(
+    app: Flask, world: dict[str, int], session: Session, path: str
+) -> None:
+    add_messages(session, world["patient_a"], 60)
+    theirs = add_messages(session, world["patient_b"], 60, tag="b")
+    store_a = session.get(Patient, world["patient_a"]).store  # type: ignore[union-attr]
+    neighbour = make_patient(session, store_a, "P2", first_name="Nia", phone="+12025550144")
+    session.commit()
+    next_door = add_messages(session, neighbour.id, 60, tag="n")
+    me = StaffClient.signed_in(app, "admin@a.org")
+    session.expire_all()
+    events = session.scalar(select(func.count()).select_from(AuditEvent))
+    for before in (theirs[-1], theirs[0], next_door[-1], next_door[0], 10**9):
+        response = me.get(f"{path.format(**world)}?before={before}")
+        text = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "[b" not in text and "[n" not in text and shown(text) == []
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    # And the other store's pages stay not found, with or without a cursor.
+    for other in ("/items/{item_b}", "/patients/{patient_b}"):
+        assert me.get(f"{other.format(**world)}?before={theirs[-1]}").status_code == 404
+
+
+def test_an_earlier_page_is_audited_with_its_cursor(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    ids = add_messages(session, world["patient_a"], 80)
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    me.get(f"/items/{world['med_a']}?before={ids[30]}")
+    me.get(f"/patients/{world['patient_a']}?before={ids[30]}")
+    me.get(f"/patients/{world['patient_a']}")
+    session.expire_all()
+    views = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action.in_(["view_item", "view_patient"]))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.patient_id, e.detail) for e in views] == [
+        ("view_item", world["patient_a"], {"before": ids[30]}),
+        ("view_patient", world["patient_a"], {"before": ids[30]}),
+        ("view_patient", world["patient_a"], {}),
+    ]
+
+
+def test_the_items_words_stay_on_the_page_when_its_message_is_earlier(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    ids = add_messages(session, world["patient_a"], 120)
+    ana = session.get(Patient, world["patient_a"])
+    assert ana is not None
+    item = queue.add_item(
+        session,
+        kind=QueueKind.CONCERN,
+        store_id=ana.store_id,
+        patient=ana,
+        message_id=ids[1],
+        text="is the new inhaler covered?",
+    )
+    session.commit()
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    page = me.get(f"/items/{item}").get_data(as_text=True)
+    assert 1 not in shown(page)
+    assert '<blockquote class="words">is the new inhaler covered?</blockquote>' in page
+    assert "The message this item came from is not on this page" in page
+    # On the page that holds it, the note goes away.
+    oldest = me.get(f"/items/{item}?before={ids[20]}").get_data(as_text=True)
+    assert 1 in shown(oldest) and "not on this page" not in oldest
