@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/workspace.py [--items 100000] [--messages 1000000] [--requests 200]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/ws_bench]
+        [--pages item_page,item_page_earlier,patient_page]
 
 1. Empties and migrates the database (default: a new SQLite file), then loads in bulk (COPY on
    PostgreSQL, executemany on SQLite): two stores, `--patients` patients, `--items` open or
@@ -11,8 +12,11 @@
 2. Builds the real app (`bot.create_app`) on that database, signs a pharmacist in through the
    login form with the Flask test client (in process: no HTTP server, no network), and times
    `--requests` requests of each: GET /queue, GET /queue?kind=adherence, GET /api/queue (bearer
-   token) and GET /items/<id> with the 500-message transcript, after 10 untimed warm-up
-   requests each. Every request does what it does in production, audit row included.
+   token) and GET /items/<id> of the patient with the 500-message transcript (the page shows
+   the latest 50), the previous page of that transcript (GET /items/<id>?before=..., the
+   "Earlier messages" link) and GET /patients/<id>, after 10 untimed warm-up requests each.
+   Every request does what it does in production, audit row included. `--pages` times only
+   the named ones (the time budget is shared among those).
 3. Captures the SQL that one GET /queue runs and prints its plans (PostgreSQL: EXPLAIN ANALYZE;
    SQLite: EXPLAIN QUERY PLAN).
 
@@ -23,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import html
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -332,13 +338,20 @@ def measure(url: str, token: str, args: argparse.Namespace, tmp: str) -> dict[st
 
     first = me.get("/queue").get_data(as_text=True)
     count = first.split('id="active-count"')[1].split(">")[1].split("<")[0]
-    transcript = me.get("/items/1").get_data(as_text=True).count('<li class="')
+    item_page = me.get("/items/1").get_data(as_text=True)
+    transcript = item_page.count('<li class="')
+    earlier = re.search(r'<a href="([^"]+)" rel="prev"', item_page)
+    earlier_url = html.unescape(earlier.group(1)).split("#")[0] if earlier else "/items/1"
     calls = {
         "queue_page": get("/queue"),
         "queue_page_kind_filter": get("/queue?kind=adherence"),
         "api_queue": api_queue,
-        "item_page_500_messages": get("/items/1"),
+        "item_page": get("/items/1"),
+        "item_page_earlier": get(earlier_url),
+        "patient_page": get("/patients/1"),
     }
+    if args.pages:
+        calls = {name: calls[name] for name in args.pages.split(",")}
     results = {}
     for name, call in calls.items():  # each gets its share of the time
         deadline = time.monotonic() + args.max_seconds / len(calls)
@@ -350,6 +363,7 @@ def measure(url: str, token: str, args: argparse.Namespace, tmp: str) -> dict[st
     return {
         "active_count_on_page": count,
         "transcript_entries_on_item_page": transcript,
+        "earlier_page": earlier_url,
         "latency": results,
         "queue_page_statements": len(statements),
         "plans": plans(make_engine(url), statements),
@@ -365,6 +379,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url")
     parser.add_argument("--max-seconds", type=float, default=240, help="for all the timing")
+    parser.add_argument(
+        "--pages",
+        help="comma-separated names of the pages to time (default: all): queue_page,"
+        " queue_page_kind_filter, api_queue, item_page, item_page_earlier, patient_page",
+    )
     parser.add_argument(
         "--proposed-indexes", action="store_true", help="add PROPOSED_INDEXES before timing"
     )
