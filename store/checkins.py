@@ -12,9 +12,21 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.sql import Executable
 
 from store.models import (
     OPEN_CHECKIN_STATUSES,
@@ -213,17 +225,24 @@ def list_due_checkin_ids(session: Session, now: dt.datetime, limit: int) -> list
     return ids
 
 
+_CLAIM = (
+    update(Checkin)
+    .where(
+        Checkin.id == bindparam("checkin_id", type_=Integer),
+        *_due_clause(bindparam("now", type_=Checkin.__table__.c.claimed_until.type)),  # type: ignore[arg-type]
+    )
+    .values(claimed_until=bindparam("until", type_=Checkin.__table__.c.claimed_until.type))
+    .execution_options(synchronize_session=False)
+)
+
+
 def claim_checkin(session: Session, checkin_id: int, now: dt.datetime, until: dt.datetime) -> bool:
     """Claim a due check-in until `until`; tell whether this caller got it.
 
-    A conditional UPDATE: exactly one of several racing schedulers changes the row.
+    A conditional UPDATE: exactly one of several racing schedulers changes the row. (The
+    statement is built once: building it cost more than running it.)
     """
-    result = session.execute(
-        update(Checkin)
-        .where(Checkin.id == checkin_id, *_due_clause(now))  # type: ignore[arg-type]
-        .values(claimed_until=until)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_CLAIM, {"checkin_id": checkin_id, "now": now, "until": until})
     return int(getattr(result, "rowcount", 0)) == 1
 
 
@@ -320,3 +339,115 @@ def staff_owns(session: Session, checkin_id: int) -> bool:
         exists().where(QueueItem.checkin_id == checkin_id, QueueItem.status == QueueStatus.CLAIMED)
     )
     return bool(session.scalar(query))
+
+
+# The two statements of the scheduler's per-check-in reads are built once, with parameters:
+# building a statement costs more Python time than SQLite takes to run it.
+_LOCK_CHECKIN = (
+    select(Checkin)
+    .join(Checkin.patient)
+    .join(Checkin.store)
+    .options(contains_eager(Checkin.patient), contains_eager(Checkin.store))
+    .where(Checkin.id == bindparam("checkin_id"))
+    .with_for_update(of=Patient)
+)
+
+
+def lock_checkin(session: Session, checkin_id: int) -> Checkin | None:
+    """Return the check-in with its patient and store, in one statement; lock the patient.
+
+    The patient row is locked FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+    serializes writers), as `patients.get_patient(lock=True)` would: one decision per patient
+    at a time. The patient's columns are those after any wait for the lock.
+    """
+    return session.scalars(_LOCK_CHECKIN, {"checkin_id": checkin_id}).one_or_none()
+
+
+@dataclass(frozen=True)
+class History:
+    """What the scheduler's policy needs from the messages and queue of one check-in."""
+
+    made: list[OutreachRow]  # as `list_outreach`
+    recent: list[tuple[int, dt.datetime]]  # as `list_recent_outreach_times`
+    replied: bool  # as `has_reply_after` the first of `made` (False when none was made)
+    staff_owns: bool  # as `staff_owns`
+
+
+def _history_query() -> Executable:
+    checkin_id = bindparam("checkin_id", type_=Integer)
+    patient_id = bindparam("patient_id", type_=Integer)
+    since = bindparam("since", type_=Message.__table__.c.created_at.type)
+    outreach = and_(Message.direction == Direction.OUTBOUND, Message.purpose.in_(OUTREACH_PURPOSES))
+    first = (
+        select(func.min(Message.id))
+        .where(Message.checkin_id == checkin_id, outreach)
+        .scalar_subquery()
+    )
+    staff = exists().where(
+        QueueItem.checkin_id == checkin_id, QueueItem.status == QueueStatus.CLAIMED
+    )
+    one = select(literal(1).label("one")).subquery()
+    return (
+        select(
+            staff.label("staff_owns"),
+            Message.id,
+            Message.checkin_id,
+            Message.direction,
+            Message.purpose,
+            Message.channel,
+            Message.created_at,
+            Message.status,
+            Message.error_code,
+            Message.twilio_sid,
+            (Message.created_at > since).label("recent"),
+        )
+        .select_from(
+            one.outerjoin(
+                Message,
+                and_(
+                    Message.patient_id == patient_id,
+                    or_(
+                        Message.checkin_id == checkin_id,
+                        Message.created_at > since,
+                        Message.id > first,
+                    ),
+                ),
+            )
+        )
+        .order_by(Message.id)
+    )
+
+
+_HISTORY = _history_query()
+
+
+def read_history(session: Session, checkin_id: int, patient_id: int, since: dt.datetime) -> History:
+    """Read in one statement what `list_outreach`, `list_recent_outreach_times`,
+    `has_reply_after` (after the check-in's first outreach) and `staff_owns` return.
+
+    The patient's messages that are the check-in's own, recorded after `since`, or recorded
+    after the check-in's first outreach, outer-joined to one row that carries `staff_owns`
+    (so there is a row even when the patient has no message). Read by patient id through
+    `ix_messages_patient_id_created_at`.
+    """
+    parameters = {"checkin_id": checkin_id, "patient_id": patient_id, "since": since}
+    rows = session.execute(_HISTORY, parameters).all()
+    made: list[OutreachRow] = []
+    recent: list[tuple[int, dt.datetime]] = []
+    for row in rows:
+        if row.id is None or row.direction != Direction.OUTBOUND:
+            continue
+        if row.purpose not in OUTREACH_PURPOSES:
+            continue
+        sent = OutreachRow(
+            row.id, row.channel, row.created_at, row.status, row.error_code, row.twilio_sid
+        )
+        if row.checkin_id == checkin_id:
+            made.append(sent)
+        if row.recent and not sent.refused:
+            recent.append((row.id, row.created_at))
+    replied = bool(made) and any(
+        row.id is not None and row.direction == Direction.INBOUND and row.id > made[0].id
+        for row in rows
+    )
+    return History(made, recent, replied, bool(rows[0].staff_owns))
