@@ -398,13 +398,15 @@ def send_checkin_sms(
     urls: Urls,
     defaults: Defaults,
     validity_seconds: int | None = None,
+    patient_locked: bool = False,
 ) -> Outcome:
     """Send the first text (starting the dialog) or the reminder of a check-in.
 
     Commits twice: once with the attempt recorded as pending, once with Twilio's answer.
+    `patient_locked`: see `_may_contact`.
     """
     patient, store = checkin.patient, checkin.store
-    if not _may_contact(session, patient):
+    if not _may_contact(session, patient, locked=patient_locked):
         return Outcome.FAILED
     conversation = conversations.for_checkin(session, checkin.id)
     context = checkin_context(patient, store, checkin, "sms")
@@ -424,8 +426,10 @@ def send_checkin_sms(
             status="pending",
         ),
     )
-    _apply_step(session, turn, result, None, now, via="sms")
+    # The attempt first: the check-in is then in progress, which the dialog's first step would
+    # otherwise write with a statement of its own.
     _mark_attempt(checkin, now)
+    _apply_step(session, turn, result, None, now, via="sms")
     session.commit()
     sent = transport.send_sms(
         to=patient.phone,
@@ -448,14 +452,15 @@ def place_checkin_call(
     urls: Urls,
     defaults: Defaults,
     purpose: Purpose = Purpose.CALL,
+    patient_locked: bool = False,
 ) -> Outcome:
     """Call the patient; the dialog starts when Twilio fetches the voice URL (human answered).
 
     `purpose` is FIRST or REMINDER for patients whose channel is voice, CALL for the follow-up
-    call of an SMS patient.
+    call of an SMS patient. `patient_locked`: see `_may_contact`.
     """
     patient, store = checkin.patient, checkin.store
-    if not _may_contact(session, patient):
+    if not _may_contact(session, patient, locked=patient_locked):
         return Outcome.FAILED
     sender = sender_for_store(store, defaults.sender)
     turn = _turn_of(store, patient, checkin, None, Channel.VOICE)
@@ -484,9 +489,16 @@ def place_checkin_call(
     return placed.outcome
 
 
-def _may_contact(session: Session, patient: Patient) -> bool:
-    """Check consent and opt-out again, as of now: a STOP may have arrived since the decision."""
-    session.refresh(patient)
+def _may_contact(session: Session, patient: Patient, *, locked: bool = False) -> bool:
+    """Check consent and opt-out again, as of now: a STOP may have arrived since the decision.
+
+    `locked`: the caller read `patient` with its row locked (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite transactions here are BEGIN IMMEDIATE) in this same, still open
+    transaction, which the record-before-send commit ends. Nobody can have changed the row
+    since, so its values are those of now and are checked without reading them again.
+    """
+    if not locked:
+        session.refresh(patient)
     return patient.consent_date is not None and not patient.opted_out
 
 
