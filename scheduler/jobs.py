@@ -15,13 +15,14 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
 from bot import outreach
-from bot.transports.base import Outcome, Transport
+from bot.transports.base import Outcome, SendResult, Transport
 from scheduler import policy
-from store import checkins, patients, queue
+from store import checkins, queue
 from store.models import (
     OPEN_CHECKIN_STATUSES,
     Checkin,
@@ -238,35 +239,53 @@ def handle_checkin(
 def _handle(
     session: Session, checkin_id: int, now: dt.datetime, outbox: Outbox, report: PassReport
 ) -> None:
-    checkin = session.get(Checkin, checkin_id)
+    # One statement: the check-in, its store, and its patient, locked. One decision per patient
+    # at a time: another scheduler working a second check-in of the same patient waits here
+    # and then sees this one's recorded send in its caps (read below, after the lock).
+    checkin = checkins.lock_checkin(session, checkin_id)
     if checkin is None:
         return
     if checkin.status not in OPEN_CHECKIN_STATUSES:
         checkins.release_checkin(session, checkin, now, next_attempt_at=None)
         return
-    # One decision per patient at a time: another scheduler working a second check-in of the
-    # same patient waits here and then sees this one's recorded send in its caps.
-    patient = patients.get_patient(session, checkin.patient_id, lock=True)
-    assert patient is not None
+    patient = checkin.patient
     facts = gather_facts(session, checkin, patient, now)
     decision = policy.decide(facts)
-    log.debug("check-in %s: %s (%s)", checkin.id, decision.action.value, decision.reason)
+    log.debug("check-in %s: %s (%s)", checkin_id, decision.action.value, decision.reason)
     if decision.action is policy.Action.SEND:
-        attempt, reached = _send(session, checkin, decision, now, outbox, report)
-        session.refresh(checkin)
-        if checkin.status not in OPEN_CHECKIN_STATUSES:
-            # The send itself closed it (21610 opted the patient out).
-            checkins.release_checkin(session, checkin, now, next_attempt_at=None)
-            return
-        # Nothing else changed since the facts were read (the row is claimed, the patient
-        # locked until the attempt was recorded): add the attempt instead of reading again.
-        decision = policy.decide(
-            dataclasses.replace(
-                facts,
-                attempts=(*facts.attempts, attempt),
-                recent_outreach=(*facts.recent_outreach, now) if reached else facts.recent_outreach,
+        sent = _send(session, checkin, decision, now, outbox, report)
+        if sent is None:
+            # Not sent: bot.outreach found the patient no longer contactable. Decide again on
+            # what is in the database now.
+            session.refresh(checkin)
+            decision = policy.decide(gather_facts(session, checkin, patient, now))
+        else:
+            attempt, reached, closing = sent
+            if closing:
+                # Twilio's answer may have closed the check-in (21610 opts the patient out).
+                session.refresh(checkin)
+                if checkin.status not in OPEN_CHECKIN_STATUSES:
+                    checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+                    return
+            # Nothing else changed since the facts were read (the row is claimed, the patient
+            # locked until the attempt was recorded): add the attempt instead of reading again.
+            decision = policy.decide(
+                dataclasses.replace(
+                    facts,
+                    attempts=(*facts.attempts, attempt),
+                    recent_outreach=(*facts.recent_outreach, now)
+                    if reached
+                    else facts.recent_outreach,
+                )
             )
-        )
+            if not closing and decision.action not in (policy.Action.SEND, policy.Action.WAIT):
+                # Only a send without error code skips the refresh above, and after one the
+                # policy waits or sends again; anything else would write the status, so it
+                # is decided on the row as it is now.
+                session.refresh(checkin)
+                if checkin.status not in OPEN_CHECKIN_STATUSES:
+                    checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+                    return
         if decision.action is policy.Action.SEND:
             # Due again at once (a refused text moves on to the call): this pass looks again.
             checkins.release_checkin(session, checkin, now, next_attempt_at=now)
@@ -276,6 +295,26 @@ def _handle(
     _settle(session, checkin, patient, decision, now, report)
 
 
+class _Noting:
+    """The outbox's transport, noting the answer to the one send made through it."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.name = transport.name
+        self.result: SendResult | None = None
+
+    def send_sms(self, **kwargs: Any) -> SendResult:
+        self.result = self.transport.send_sms(**kwargs)
+        return self.result
+
+    def place_call(self, **kwargs: Any) -> SendResult:
+        self.result = self.transport.place_call(**kwargs)
+        return self.result
+
+    def update_call(self, **kwargs: Any) -> SendResult:
+        return self.transport.update_call(**kwargs)
+
+
 def _send(
     session: Session,
     checkin: Checkin,
@@ -283,20 +322,28 @@ def _send(
     now: dt.datetime,
     outbox: Outbox,
     report: PassReport,
-) -> tuple[policy.Attempt, bool]:
-    """Make the attempt through bot.outreach (which records it first); return it and whether
-    it may have reached the patient (it then counts against the caps)."""
+) -> tuple[policy.Attempt, bool, bool] | None:
+    """Make the attempt through bot.outreach (which records it first).
+
+    Return None when nothing was sent (the patient is no longer contactable), else the
+    attempt, whether it may have reached the patient (it then counts against the caps), and
+    whether Twilio answered with an error code (which may have changed the check-in). The
+    attempt is the row bot.outreach recorded: Twilio's answer is stored as it is noted here.
+    """
     assert decision.step is not None and decision.channel is not None
+    noting = _Noting(outbox.transport)
+    transport = cast(Transport, noting)
     if decision.channel is policy.Channel.SMS:
         outcome = outreach.send_checkin_sms(
             session,
             checkin,
             Purpose(decision.step.value),
             now,
-            transport=outbox.transport,
+            transport=transport,
             urls=outbox.urls,
             defaults=outbox.defaults,
             validity_seconds=decision.validity_seconds,
+            patient_locked=True,
         )
         report.texts += outcome is Outcome.SENT
     else:
@@ -304,14 +351,14 @@ def _send(
             session,
             checkin,
             now,
-            transport=outbox.transport,
+            transport=transport,
             urls=outbox.urls,
             defaults=outbox.defaults,
             purpose=Purpose(decision.step.value),
+            patient_locked=True,
         )
         report.calls += outcome is Outcome.SENT
     report.not_sent += outcome is not Outcome.SENT
-    last = checkins.list_outreach(session, checkin.id)[-1]
     log.info(
         "scheduler: check-in %s %s by %s: %s",
         checkin.id,
@@ -319,7 +366,12 @@ def _send(
         decision.channel,
         outcome.value,
     )
-    return policy.Attempt(decision.channel, now, last.status, last.error_code), not last.refused
+    sent = noting.result
+    if sent is None:
+        return None
+    refused = sent.status == "failed" and not sent.sid  # as checkins.OutreachRow.refused
+    attempt = policy.Attempt(decision.channel, now, sent.status, sent.error_code)
+    return attempt, not refused, sent.error_code is not None
 
 
 def _settle(
@@ -369,17 +421,16 @@ def gather_facts(
 ) -> policy.Facts:
     """Read what the policy needs about one check-in and its patient."""
     store = checkin.store
-    made = checkins.list_outreach(session, checkin.id)
+    history = checkins.read_history(session, checkin.id, patient.id, now - CAPS_LOOKBACK)
+    made = history.made
     # The latest attempt's time is on the check-in too, written with the pass's clock in the
     # same commit as the attempt; it is right even when a crash kept the stamp below from
     # being applied.
     times = {m.id: m.created_at for m in made}
     if made and checkin.last_outreach_at is not None:
         times[made[-1].id] = checkin.last_outreach_at
-    recent = checkins.list_recent_outreach_times(session, patient.id, now - CAPS_LOOKBACK)
-    answered = checkin.status not in OPEN_CHECKIN_STATUSES or (
-        bool(made) and checkins.has_reply_after(session, patient.id, made[0].id)
-    )
+    recent = history.recent
+    answered = checkin.status not in OPEN_CHECKIN_STATUSES or history.replied
     return policy.Facts(
         now=now,
         zone=policy.zone_of(patient.timezone, store.timezone),
@@ -395,6 +446,6 @@ def gather_facts(
             for m in made
         ),
         answered=answered,
-        staff_owns=checkins.staff_owns(session, checkin.id),
+        staff_owns=history.staff_owns,
         recent_outreach=tuple(times.get(message_id, at) for message_id, at in recent),
     )
