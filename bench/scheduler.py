@@ -10,6 +10,7 @@
 2. Prints the query plans of the two due-row queries (check-in creation, due check-ins).
 3. Starts bench/twilio_standin.py in its own process and runs `flask --app wsgi tick` in a
    fresh process against it (TWILIO_API_BASE_URL), measuring wall time and peak RSS.
+   The child counts the SQL statements it runs (a `before_cursor_execute` listener).
 4. In the same run, posts the same number of messages to the same stand-in with a bare
    `requests` loop (the baseline), and prints the ratio.
 
@@ -202,6 +203,25 @@ for n in range(count):
 """
 
 
+# `flask` with a count of the SQL statements every engine of the process runs (printed last).
+COUNTED_FLASK = """
+import sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from flask.cli import main
+count = 0
+def note(*args):
+    global count
+    count += 1
+event.listen(Engine, "before_cursor_execute", note)
+sys.argv = ["flask", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print(f"SQL statements: {count}")
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enrollments", type=int, default=1_000_000)
@@ -238,10 +258,11 @@ def main() -> None:
                 "PUBLIC_BASE_URL": "https://rx.example.org",
                 "LOG_LEVEL": "WARNING",
             }
-            tick = [sys.executable, "-m", "flask", "--app", "wsgi", "tick", "--now"]
+            tick = [sys.executable, "-c", COUNTED_FLASK, "--app", "wsgi", "tick", "--now"]
             command = [*tick, NOW.isoformat(), "--workers", str(args.workers)]
             seconds, rss, output = child_time_and_rss(command, env)
             sent = int(output.split("texts sent: ")[1].split()[0]) if "texts sent" in output else 0
+            statements = int(output.split("SQL statements: ")[1].split()[0])
             loop = BARE_LOOP.format(account=ACCOUNT, sender=STORE_NUMBER)
             bare, bare_rss, _ = child_time_and_rss(
                 [sys.executable, "-c", loop, base, str(max(sent, 1))], env
@@ -256,11 +277,13 @@ def main() -> None:
         "texts_sent": sent,
         "workers": args.workers,
         "pass_seconds": round(seconds, 1),
+        "statements": statements,
+        "statements_per_text": round(statements / sent, 1) if sent else None,
         "bare_loop_seconds": round(bare, 1),
         "ratio_bare_over_pass": round(bare / seconds, 3) if seconds else None,
         "pass_peak_rss_mb": round(rss, 1),
         "bare_peak_rss_mb": round(bare_rss, 1),
-        "tick_output": output.strip().splitlines(),
+        "tick_output": [line for line in output.strip().splitlines() if "SQL" not in line],
     }
     print(json.dumps(result, indent=2))
     print("\nplan, check-in creation (before the pass):\n" + before["creation"])
