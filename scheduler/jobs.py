@@ -369,7 +369,7 @@ def _send(
     sent = noting.result
     if sent is None:
         return None
-    refused = sent.status == "failed" and not sent.sid  # as checkins.OutreachRow.refused
+    refused = checkins.was_refused(sent.status, sent.sid)
     attempt = policy.Attempt(decision.channel, now, sent.status, sent.error_code)
     return attempt, not refused, sent.error_code is not None
 

@@ -263,6 +263,11 @@ def release_checkin(
     checkin.updated_at = now
 
 
+def was_refused(status: str, twilio_sid: str | None) -> bool:
+    """Tell whether Twilio refused a request outright (it never reached the patient)."""
+    return status == "failed" and not twilio_sid
+
+
 @dataclass(frozen=True)
 class OutreachRow:
     id: int
@@ -275,7 +280,7 @@ class OutreachRow:
     @property
     def refused(self) -> bool:
         """Tell whether Twilio refused the request outright (it never reached the patient)."""
-        return self.status == "failed" and self.twilio_sid is None
+        return was_refused(self.status, self.twilio_sid)
 
 
 def list_outreach(session: Session, checkin_id: int) -> list[OutreachRow]:
