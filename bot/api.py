@@ -19,6 +19,8 @@ from store.audit import record_audit
 from store.models import Checkin, Message, QueueItem, QueueKind, QueueStatus, utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+# Messages per answer of the transcript route; older ones with ?before=<id of the oldest>.
+TRANSCRIPT_PAGE_SIZE = 500
 
 
 def init_app(app: Flask) -> None:
@@ -65,6 +67,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
 
 def message_json(message: Message) -> dict[str, Any]:
     return {
+        "id": message.id,
         "direction": message.direction.value,
         "channel": message.channel.value,
         "body": message.body,
@@ -169,7 +172,15 @@ def resolve(item_id: int) -> Any:
 @bp.get("/patients/<patient_id>/messages")
 @token_required
 def patient_messages(patient_id: str) -> Any:
-    """The transcript of the patient with this PMS id (`?store=CODE` when ids repeat)."""
+    """The transcript of the patient with this PMS id (`?store=CODE` when ids repeat).
+
+    The latest TRANSCRIPT_PAGE_SIZE messages, oldest first; `earlier` counts the older ones and
+    `next_before` is the cursor for them (`?before=`), null when there are none.
+    """
+    try:
+        before = workspace.message_cursor(request.args.get("before"))
+    except ValueError:
+        return api_error(400, "before must be the id of one of this patient's messages")
     session = db_session()
     found = workspace.find_patients(session, _me().store_ids, patient_id)
     store_code = request.args.get("store")
@@ -180,9 +191,19 @@ def patient_messages(patient_id: str) -> Any:
     if len(found) > 1:
         return api_error(400, "this patient id exists in several of your stores; add ?store=CODE")
     patient = found[0]
-    _audit("api_view_transcript", store_id=patient.store_id, patient_id=patient.id)
+    page = workspace.transcript_page(
+        session, _me().store_ids, patient.id, before=before, per_page=TRANSCRIPT_PAGE_SIZE
+    )
+    if page is None:
+        return api_error(400, "before must be the id of one of this patient's messages")
+    detail = {"detail": {"before": before}} if before is not None else {}
+    _audit("api_view_transcript", store_id=patient.store_id, patient_id=patient.id, **detail)
     session.commit()
-    return {"items": [message_json(m) for m in workspace.transcript(session, patient.id)]}
+    return {
+        "items": [message_json(m) for m in page.messages],
+        "earlier": page.earlier,
+        "next_before": page.oldest_id if page.earlier else None,
+    }
 
 
 @bp.get("/checkins")

@@ -44,7 +44,6 @@ from store.validate import display_phone, is_timezone, normalize_phone
 MAX_FILLS_UPLOAD = 20 * 1024 * 1024
 # Messages per page of a transcript (item and patient pages); "Earlier messages" pages back.
 TRANSCRIPT_PAGE_SIZE = 50
-_MAX_ID = 2**63 - 1  # a BIGINT: anything larger is not an id (and would fail in PostgreSQL)
 
 bp = Blueprint("workspace", __name__)
 
@@ -108,12 +107,10 @@ def _transcript_page(patient_id: int) -> workspace.TranscriptPage:
     Without `before`, the latest page. A `before` that is not a positive integer, or not one of
     this patient's messages in the caller's stores, is a bad request: 400, nothing is shown.
     """
-    raw = request.args.get("before")
-    before = None
-    if raw is not None:
-        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_ID:
-            abort(400)
-        before = int(raw)
+    try:
+        before = workspace.message_cursor(request.args.get("before"))
+    except ValueError:
+        abort(400)
     page = workspace.transcript_page(
         db_session(),
         staff_member().store_ids,

@@ -8,8 +8,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.api import TRANSCRIPT_PAGE_SIZE
 from store import messages, queue
-from store.models import AuditEvent, Channel, Direction, QueueItem, QueueKind, QueueStatus, Role
+from store.models import (
+    AuditEvent,
+    Channel,
+    Direction,
+    Message,
+    Patient,
+    QueueItem,
+    QueueKind,
+    QueueStatus,
+    Role,
+)
 from tests.factories import make_checkin, make_patient, make_store
 from tests.workspace_helpers import make_user
 
@@ -29,6 +40,7 @@ ITEM_FIELDS = {
     "resolution_note",
 }
 MESSAGE_FIELDS = {
+    "id",
     "direction",
     "channel",
     "body",
@@ -245,3 +257,69 @@ def test_checkins_for_a_day(app: Flask, tokens: dict[str, object]) -> None:
 def test_unknown_routes_answer_json(app: Flask, tokens: dict[str, object]) -> None:
     response = call(app.test_client(), "DELETE", "/api/queue", tokens["pharm"])
     assert response.status_code == 405 and "error" in response.json
+
+
+def _record_texts(
+    session: Session, patient_phone: str, store_id: int, patient_id: int, n: int
+) -> None:
+    for i in range(n):
+        messages.record(
+            session,
+            store_id=store_id,
+            patient_id=patient_id,
+            direction=Direction.INBOUND,
+            channel=Channel.SMS,
+            from_number=patient_phone,
+            to_number="+12025550100",
+            body=f"text {i}",
+            status="received",
+        )
+    session.commit()
+
+
+def test_a_long_transcript_comes_in_pages_and_nothing_is_missed(
+    app: Flask, session: Session, tokens: dict[str, object]
+) -> None:
+    ana = session.scalars(select(Patient).where(Patient.external_id == "P1")).one()
+    _record_texts(session, ana.phone, ana.store_id, ana.id, TRANSCRIPT_PAGE_SIZE + 1)
+    client = app.test_client()
+    latest = call(client, "GET", "/api/patients/P1/messages", tokens["pharm"]).json
+    assert len(latest["items"]) == TRANSCRIPT_PAGE_SIZE
+    assert latest["earlier"] == 2
+    assert latest["items"][-1]["body"] == f"text {TRANSCRIPT_PAGE_SIZE}"
+    assert latest["next_before"] == latest["items"][0]["id"]
+
+    path = f"/api/patients/P1/messages?before={latest['next_before']}"
+    older = call(client, "GET", path, tokens["pharm"]).json
+    assert [m["body"] for m in older["items"]] == ["yes", "text 0"]
+    assert (older["earlier"], older["next_before"]) == (0, None)
+    everything = session.scalars(select(Message.id).where(Message.patient_id == ana.id)).all()
+    seen = [m["id"] for m in older["items"] + latest["items"]]
+    assert sorted(seen) == sorted(everything) and len(set(seen)) == len(seen)
+    audited = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "api_view_transcript")
+    ).all()
+    assert [event.detail for event in audited][-1] == {"before": latest["next_before"]}
+
+
+@pytest.mark.parametrize("before", ["abc", "0", "-1", "1.5", "", "99999999999999999999"])
+def test_a_bad_transcript_cursor_is_a_400(
+    app: Flask, tokens: dict[str, object], before: str
+) -> None:
+    response = call(
+        app.test_client(), "GET", f"/api/patients/P1/messages?before={before}", tokens["pharm"]
+    )
+    assert response.status_code == 400 and "error" in response.json
+
+
+def test_another_patients_message_is_not_a_cursor(
+    app: Flask, session: Session, tokens: dict[str, object]
+) -> None:
+    bob = session.scalars(select(Patient).where(Patient.external_id == "P9")).one()
+    _record_texts(session, bob.phone, bob.store_id, bob.id, 1)
+    bobs = session.scalars(select(Message.id).where(Message.patient_id == bob.id)).one()
+    response = call(
+        app.test_client(), "GET", f"/api/patients/P1/messages?before={bobs}", tokens["pharm"]
+    )
+    assert response.status_code == 400
+    assert "text 0" not in response.get_data(as_text=True)
