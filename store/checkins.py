@@ -283,69 +283,6 @@ class OutreachRow:
         return was_refused(self.status, self.twilio_sid)
 
 
-def list_outreach(session: Session, checkin_id: int) -> list[OutreachRow]:
-    """Return the check-in's pharmacy-initiated outreach (first, reminder, call), oldest first."""
-    query = (
-        select(
-            Message.id,
-            Message.channel,
-            Message.created_at,
-            Message.status,
-            Message.error_code,
-            Message.twilio_sid,
-        )
-        .where(
-            Message.checkin_id == checkin_id,
-            Message.direction == Direction.OUTBOUND,
-            Message.purpose.in_(OUTREACH_PURPOSES),
-        )
-        .order_by(Message.id)
-    )
-    return [OutreachRow(*row) for row in session.execute(query)]
-
-
-def list_recent_outreach_times(
-    session: Session, patient_id: int, since: dt.datetime
-) -> list[tuple[int, dt.datetime]]:
-    """Return when the patient was contacted by outreach since `since` (any check-in, channel).
-
-    A request Twilio refused outright (failed, no SID) never reached the patient and is left
-    out; anything that may have reached them (pending, unknown, sent...) counts.
-    """
-    query = select(Message.id, Message.created_at).where(
-        Message.patient_id == patient_id,
-        Message.created_at > since,
-        Message.direction == Direction.OUTBOUND,
-        Message.purpose.in_(OUTREACH_PURPOSES),
-        ~and_(Message.status == "failed", Message.twilio_sid.is_(None)),
-    )
-    return [(row.id, row.created_at) for row in session.execute(query)]
-
-
-def has_reply_after(session: Session, patient_id: int, message_id: int) -> bool:
-    """Tell whether the patient sent anything after our message `message_id` was recorded.
-
-    Ids, not clocks: the outreach row is committed before it is sent, so any reply to it
-    has a larger id.
-    """
-    query = select(
-        exists().where(
-            Message.patient_id == patient_id,
-            Message.direction == Direction.INBOUND,
-            Message.id > message_id,
-        )
-    )
-    return bool(session.scalar(query))
-
-
-def staff_owns(session: Session, checkin_id: int) -> bool:
-    """Tell whether a person has claimed one of the check-in's queue items."""
-    query = select(
-        exists().where(QueueItem.checkin_id == checkin_id, QueueItem.status == QueueStatus.CLAIMED)
-    )
-    return bool(session.scalar(query))
-
-
 # The two statements of the scheduler's per-check-in reads are built once, with parameters:
 # building a statement costs more Python time than SQLite takes to run it.
 _LOCK_CHECKIN = (
@@ -372,10 +309,16 @@ def lock_checkin(session: Session, checkin_id: int) -> Checkin | None:
 class History:
     """What the scheduler's policy needs from the messages and queue of one check-in."""
 
-    made: list[OutreachRow]  # as `list_outreach`
-    recent: list[tuple[int, dt.datetime]]  # as `list_recent_outreach_times`
-    replied: bool  # as `has_reply_after` the first of `made` (False when none was made)
-    staff_owns: bool  # as `staff_owns`
+    # The check-in's pharmacy-initiated outreach (first, reminder, call), oldest first.
+    made: list[OutreachRow]
+    # (id, when) of the patient's outreach since `since`, any check-in or channel, except
+    # requests Twilio refused outright (they never reached the patient).
+    recent: list[tuple[int, dt.datetime]]
+    # Whether the patient sent anything after the check-in's first outreach was recorded. Ids,
+    # not clocks: the outreach row is committed before it is sent, so a reply has a larger id.
+    replied: bool
+    # Whether a person has claimed one of the check-in's queue items.
+    staff_owns: bool
 
 
 def _history_query() -> Executable:
@@ -427,8 +370,7 @@ _HISTORY = _history_query()
 
 
 def read_history(session: Session, checkin_id: int, patient_id: int, since: dt.datetime) -> History:
-    """Read in one statement what `list_outreach`, `list_recent_outreach_times`,
-    `has_reply_after` (after the check-in's first outreach) and `staff_owns` return.
+    """Read in one statement what the scheduler's policy needs of one check-in (`History`).
 
     The patient's messages that are the check-in's own, recorded after `since`, or recorded
     after the check-in's first outreach, outer-joined to one row that carries `staff_owns`
