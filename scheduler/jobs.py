@@ -260,13 +260,7 @@ def _handle(
             session.refresh(checkin)
             decision = policy.decide(gather_facts(session, checkin, patient, now))
         else:
-            attempt, reached, closing = sent
-            if closing:
-                # Twilio's answer may have closed the check-in (21610 opts the patient out).
-                session.refresh(checkin)
-                if checkin.status not in OPEN_CHECKIN_STATUSES:
-                    checkins.release_checkin(session, checkin, now, next_attempt_at=None)
-                    return
+            attempt, reached, error = sent
             # Nothing else changed since the facts were read (the row is claimed, the patient
             # locked until the attempt was recorded): add the attempt instead of reading again.
             decision = policy.decide(
@@ -278,14 +272,11 @@ def _handle(
                     else facts.recent_outreach,
                 )
             )
-            if not closing and decision.action not in (policy.Action.SEND, policy.Action.WAIT):
-                # Only a send without error code skips the refresh above, and after one the
-                # policy waits or sends again; anything else would write the status, so it
-                # is decided on the row as it is now.
-                session.refresh(checkin)
-                if checkin.status not in OPEN_CHECKIN_STATUSES:
-                    checkins.release_checkin(session, checkin, now, next_attempt_at=None)
-                    return
+            # The row itself is read again only when it may have changed (Twilio's error code:
+            # 21610 closes the check-in) or when the decision would write its status.
+            must_reread = error or decision.action not in (policy.Action.SEND, policy.Action.WAIT)
+            if must_reread and _closed_meanwhile(session, checkin, now):
+                return
         if decision.action is policy.Action.SEND:
             # Due again at once (a refused text moves on to the call): this pass looks again.
             checkins.release_checkin(session, checkin, now, next_attempt_at=now)
@@ -293,6 +284,15 @@ def _handle(
     else:
         report.waiting += decision.action is policy.Action.WAIT
     _settle(session, checkin, patient, decision, now, report)
+
+
+def _closed_meanwhile(session: Session, checkin: Checkin, now: dt.datetime) -> bool:
+    """Read the check-in again; if it is closed now, release it and say so."""
+    session.refresh(checkin)
+    if checkin.status in OPEN_CHECKIN_STATUSES:
+        return False
+    checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+    return True
 
 
 class _Noting:

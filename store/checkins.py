@@ -9,7 +9,7 @@ check-in, due check-ins through `(status, next_attempt_at)`, history by check-in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -143,15 +143,6 @@ def create_checkins(session: Session, due: Sequence[Candidate], now: dt.datetime
         [{"id": c.enrollment_id, "checkin_anchor_date": c.anchor_date} for c in due],
     )
     return len(created)
-
-
-def mark_enrollments_pending(session: Session, enrollment_ids: Iterable[int]) -> None:
-    """Forget that the enrollments have their check-in (used when it could not be created)."""
-    ids = list(enrollment_ids)
-    if ids:
-        session.execute(
-            update(Enrollment).where(Enrollment.id.in_(ids)).values(checkin_anchor_date=None)
-        )
 
 
 @dataclass(frozen=True)
