@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from store import checkins, migrate  # noqa: E402
+from bench.fresh_db import reset  # noqa: E402
+from store import checkins  # noqa: E402
 from store.db import make_engine  # noqa: E402
 
 ACCOUNT = "AC" + "b" * 32
@@ -46,17 +47,6 @@ STORE_NUMBER = "+12025550100"
 NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 12, 1)
 TIMEOUT = 1800
-
-
-def reset(url: str) -> None:
-    """Empty the database at `url` and migrate it to the latest revision."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(url)
 
 
 def rows(count: int, due: float) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:

@@ -46,7 +46,7 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from store import migrate  # noqa: E402
+from bench.fresh_db import reset  # noqa: E402
 from store.db import make_engine  # noqa: E402
 
 NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
@@ -95,17 +95,6 @@ STORES = (
     " (2, 'east', 'East Side Pharmacy', '+12025550198', 'America/New_York', 'US',"
     " '+12025550101', 540, 1140, 7, 24, 3, :now)"
 )
-
-
-def reset(url: str) -> None:
-    """Empty the database at `url` and migrate it to the latest revision."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    migrate.upgrade(url)
 
 
 def _store_of(patient: int, patients: int) -> int:
