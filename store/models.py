@@ -486,6 +486,9 @@ class User(Base):
     # Login throttling: consecutive failures, and until when the account refuses passwords.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
+    # Signed into every session cookie; bumping it (logout, password change, deactivation)
+    # ends every session the user has, in every worker and host.
+    session_version: Mapped[int] = mapped_column(default=1)
 
     stores: Mapped[list[Store]] = relationship(secondary=user_stores, order_by=Store.code)
 
@@ -522,5 +525,5 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
-    target: Mapped[str | None] = mapped_column(String(80))
+    target: Mapped[str | None] = mapped_column(String(255))  # an email may be 254 characters
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
