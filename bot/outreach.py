@@ -272,6 +272,8 @@ def checkin_context(
     store: StoreFacts,
     checkin: CheckinFacts | None,
     channel: dialogs.Channel,
+    *,
+    inbound_call: bool = False,
 ) -> dialogs.Context:
     """Build what the dialog needs to know about the pharmacy, the patient and the pickup."""
     pickup = checkin.anchor_date if checkin else _next_anchor(patient)
@@ -283,6 +285,7 @@ def checkin_context(
         channel=channel,
         language="es" if patient.language == Language.ES else "en",
         phi_ok=patient.phi_ok,
+        inbound_call=inbound_call,
     )
 
 
@@ -655,7 +658,7 @@ def _answer_inbound_call(
         return CallTurn("hang_up", "en")
     checkin = _open_checkin(session, patient) if patient and not patient.opted_out else None
     if patient is not None and checkin is not None:
-        return _start_call_dialog(session, store, patient, checkin, call, now)
+        return _start_call_dialog(session, store, patient, checkin, call, now, inbound=True)
     language = patient.language.value if patient else "en"
     prompt, goodbye = dialogs.leave_message(store.name, display_phone(store.phone), language)
     return CallTurn("leave_message", language, text=prompt, closing=goodbye)
@@ -678,9 +681,11 @@ def _start_call_dialog(
     checkin: CheckinFacts,
     call: CallAnswered,
     now: dt.datetime,
+    *,
+    inbound: bool = False,
 ) -> CallTurn:
     conversation = conversations.for_checkin(session, checkin.id)
-    context = checkin_context(patient, store, checkin, "voice")
+    context = checkin_context(patient, store, checkin, "voice", inbound_call=inbound)
     state = dialogs.DialogState.from_json(conversation.data) if conversation else None
     result = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
     turn = _turn_of(store, patient, checkin, conversation, Channel.VOICE)
@@ -750,11 +755,10 @@ def handle_voice_input(session: Session, voice: VoiceInput, now: dt.datetime) ->
             ),
         )
     if found.version != voice.version:
-        resumed = dialogs.step(dialogs.CHECKIN, state, dialogs.Start(), context)
-        asks = tuple(
-            o for o in resumed.outputs if isinstance(o, dialogs.AskYesNo | dialogs.AskText)
-        )
-        return _call_turn(session, turn, replace(resumed, outputs=asks), voice.call, now)
+        if state is None:
+            return CallTurn("hang_up", context.language)
+        resumed = dialogs.ask_again(dialogs.CHECKIN, state, context)
+        return _call_turn(session, turn, resumed, voice.call, now)
     result = dialogs.step(dialogs.CHECKIN, state, voice.event, context)
     _apply_step(session, turn, result, inbound_id, now, via="voice")
     return _call_turn(session, turn, result, voice.call, now)

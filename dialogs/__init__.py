@@ -7,7 +7,16 @@ outputs of each `Step` per channel, turns findings into queue items and records 
 
 from __future__ import annotations
 
-from dialogs.checkin import CHECKIN
+from dialogs.checkin import (
+    CHECKIN,
+    CHECKIN_FULL,
+    CHECKIN_QUICK,
+    DIALOGS,
+    FORMS,
+    Form,
+    dialog_for,
+    dialog_named,
+)
 from dialogs.context import Channel, Context, Lang
 from dialogs.engine import (
     END,
@@ -22,6 +31,7 @@ from dialogs.engine import (
     Event,
     Finding,
     HandOff,
+    Kind,
     Outcome,
     Output,
     Reply,
@@ -29,8 +39,14 @@ from dialogs.engine import (
     Start,
     Step,
     Timeout,
+    TopicStatus,
+    Transfer,
+    TransferFailed,
+    ask_again,
+    describe_keypress,
     step,
 )
+from dialogs.reader import TOPIC_LABELS, TOPICS, Topic
 from dialogs.sms_rules import fits_one_segment, is_gsm7, segment_count
 from dialogs.texts import (
     first_message,
@@ -47,6 +63,22 @@ from dialogs.understand import classify_keyword, detect_language, is_revocation
 
 __all__ = [
     "CHECKIN",
+    "CHECKIN_FULL",
+    "CHECKIN_QUICK",
+    "DIALOGS",
+    "FORMS",
+    "Form",
+    "Kind",
+    "TOPICS",
+    "TOPIC_LABELS",
+    "Topic",
+    "TopicStatus",
+    "Transfer",
+    "TransferFailed",
+    "ask_again",
+    "describe_keypress",
+    "dialog_for",
+    "dialog_named",
     "END",
     "KINDS",
     "PRIORITY_HIGH",

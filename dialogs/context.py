@@ -29,6 +29,10 @@ class Context:
     language: Lang
     phi_ok: bool = False
     program_name: str = "Med Sync"
+    # Voice: the patient called us (greeted as a caller, no identity check) rather than we them.
+    inbound_call: bool = False
+    # Voice: the store is open now, so "press 0" puts the caller through to the pharmacy.
+    pharmacy_open: bool = False
 
 
 def as_lang(value: str) -> Lang:

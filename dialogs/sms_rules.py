@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Callable
 from typing import Final
 
 # GSM 03.38 basic character set (the escape code itself excluded).
@@ -39,7 +38,7 @@ _LOOKALIKES: Final = {
 }
 
 # Names are shortened in these steps until the text fits; the last one is the floor.
-_PHARMACY_LIMITS: Final = (32, 28, 24, 20, 16, 12)
+PHARMACY_LIMITS: Final = (32, 28, 24, 20, 16, 12)
 
 
 def is_gsm7(text: str) -> bool:
@@ -94,21 +93,3 @@ def shorten(name: str, limit: int) -> str:
     if space >= limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,.-&'([{|/")
-
-
-def fit_one_segment(render: Callable[[str, str], str], pharmacy: str, patient: str) -> str:
-    """Render with the longest names that keep the text in one segment.
-
-    `render(pharmacy, patient)` builds the text. We try the full names, then no patient name, then
-    the pharmacy name cut shorter and shorter. Deterministic: the same names give the same text.
-    If even the shortest attempt overflows, it is returned anyway: an over-long text is better
-    than one missing its opt-out instruction (the template tests keep this from happening).
-    """
-    attempts = [(pharmacy, patient), (pharmacy, "")]
-    attempts += [(shorten(pharmacy, limit), "") for limit in _PHARMACY_LIMITS]
-    text = ""
-    for pharmacy_name, patient_name in attempts:
-        text = render(pharmacy_name, patient_name)
-        if fits_one_segment(text):
-            return text
-    return text

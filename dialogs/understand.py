@@ -77,6 +77,8 @@ _CLEAR_REVOCATIONS: Final = tuple(
         r"\b(quitenme|quiteme|quitame|sacame|saquenme|saqueme|borrenme|borreme|borrame) de\b",
         r"\b(dar|darme|denme|deme) de baja\b",
         r"\bnumero equivocado\b",
+        # Whole-message Spanish "stop": "PARA", "BAJA", "CANCELAR".
+        r"^(para|parar|paren|pare|baja|de baja|cancelar|detener|detengan)( ya| por favor| ya no)?$",
     )
 )
 _AMBIGUOUS_REVOCATIONS: Final = tuple(

@@ -2,7 +2,8 @@
 
 The sentences live in `en.py` and `es.py`. This module fills them in: names, callback number,
 program, pickup date (formatted here, without the locale module) and the question. On SMS the
-names are folded to GSM-7 and then shortened until the text fits one segment (`fit_one_segment`).
+names are folded to GSM-7; the question, then the names, are shortened until the text fits one
+segment.
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ from collections.abc import Mapping
 from typing import Final
 
 from dialogs.context import LANGUAGES, Channel, Context, Lang, as_lang
-from dialogs.sms_rules import fit_one_segment, to_gsm7
+from dialogs.sms_rules import PHARMACY_LIMITS, fits_one_segment, shorten, to_gsm7
 from dialogs.texts import en, es
 
 _MODULES: Final = {"en": en, "es": es}
-TABLES: Final[Mapping[tuple[Lang, Channel], Mapping[str, str]]] = {
+# A text is one sentence, or (questions only) several, longest first: on SMS the longest that
+# fits one segment with the names is used.
+Text = str | tuple[str, ...]
+TABLES: Final[Mapping[tuple[Lang, Channel], Mapping[str, Text]]] = {
     (lang, channel): getattr(_MODULES[lang], channel.upper())
     for lang in LANGUAGES
     for channel in ("sms", "voice")
 }
-# The check-in's first question: the first SMS carries it (and so does the reminder).
-FIRST_QUESTION: Final = "med_change"
+# The first question of each form: the first SMS carries it (and so does the reminder).
+FIRST_QUESTION: Final = {"quick": "quick", "full": "med_change"}
 
 
 def format_date(day: datetime.date, language: Lang, channel: Channel) -> str:
@@ -60,14 +64,14 @@ def render(
     )
 
 
-def first_message(ctx: Context) -> str:
+def first_message(ctx: Context, form: str = "quick") -> str:
     """Render the first SMS of a check-in: pharmacy, question 1, callback number, opt-out."""
-    return render("first_message", ctx, channel="sms", question=FIRST_QUESTION)
+    return render("first_message", ctx, channel="sms", question=FIRST_QUESTION[form])
 
 
-def reminder(ctx: Context) -> str:
+def reminder(ctx: Context, form: str = "quick") -> str:
     """Render the reminder SMS sent when the first message got no reply."""
-    return render("reminder", ctx, channel="sms", question=FIRST_QUESTION)
+    return render("reminder", ctx, channel="sms", question=FIRST_QUESTION[form])
 
 
 def voicemail(ctx: Context) -> str:
@@ -130,17 +134,37 @@ def _render(
 ) -> str:
     table = TABLES[lang, channel]
     template = table[key]
+    assert isinstance(template, str), f"{key} is a question, not a text"
+    if question and key == "reask" and f"{question}_reask" in table:
+        question = f"{question}_reask"  # the answers spelled out differently for this question
+    variants = _variants(table[question]) if question else ("",)
     fields = {"phone": phone, "program": program, "date": date}
-    fields["q"] = table[question] if question else ""
     if channel == "sms":
         fields = {name: to_gsm7(value) for name, value in fields.items()}
         pharmacy, patient = to_gsm7(pharmacy), to_gsm7(patient)
-
-    def fill(pharmacy_name: str, patient_name: str) -> str:
-        hi = table["hi"].format(patient=patient_name) if patient_name and "hi" in table else ""
-        return template.format(pharmacy=pharmacy_name, hi=hi, **fields)
-
     pharmacy, patient = " ".join(pharmacy.split()), " ".join(patient.split())
-    if channel == "sms":
-        return fit_one_segment(fill, pharmacy, patient)
-    return fill(pharmacy, patient)
+
+    def fill(q: str, pharmacy_name: str, patient_name: str) -> str:
+        hi = table["hi"] if patient_name and "hi" in table else ""
+        assert isinstance(hi, str)
+        names = {"pharmacy": pharmacy_name, "patient": patient_name}
+        q = q.format(**names, **fields)
+        return template.format(hi=hi.format(**names), q=q, **names, **fields)
+
+    if channel != "sms":
+        return fill(variants[0], pharmacy, patient)
+    # The greeting by name is kept longest (a shared phone needs it), then the question is
+    # shortened, then the pharmacy's name; an over-long text still carries its opt-out.
+    attempts = [(q, pharmacy, patient) for q in variants]
+    attempts += [(q, pharmacy, "") for q in variants]
+    attempts += [(variants[-1], shorten(pharmacy, limit), "") for limit in PHARMACY_LIMITS]
+    text = ""
+    for attempt in attempts:
+        text = fill(*attempt)
+        if fits_one_segment(text):
+            return text
+    return text
+
+
+def _variants(text: Text) -> tuple[str, ...]:
+    return (text,) if isinstance(text, str) else text

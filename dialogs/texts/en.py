@@ -1,30 +1,35 @@
 """English texts: every sentence the check-in says, by SMS and by voice.
 
-Fields: {pharmacy} {phone} {program} {date} (the pickup date), {hi} (a greeting with the patient's
-first name, or nothing), {q} (a question, itself a key of the same table). Every SMS starts with
-the pharmacy name and must fit one GSM-7 segment with long names (tests/unit/test_templates.py);
-no text names a medicine or a condition.
+Fields: {pharmacy} {phone} {program} {date} (the pickup date), {patient} (the first name),
+{hi} (a greeting with the first name, or nothing), {q} (a question, itself a key of the same
+table; a question may be a tuple of wordings, longest first: SMS uses the longest that fits).
+Every SMS starts with the pharmacy name and must fit one GSM-7 segment with long names
+(tests/unit/test_templates.py); no text names a medicine or a condition.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-SMS: Final[dict[str, str]] = {
+SMS: Final[dict[str, str | tuple[str, ...]]] = {
     "hi": "Hi {patient}! ",
     # Pharmacy-initiated: the first one carries the callback number and the opt-out instruction.
-    "first_message": "{pharmacy}: {hi}Refill check: {q} Call {phone}. Reply STOP to opt out.",
+    "first_message": "{pharmacy}: {hi}{q} Call {phone}. Reply STOP to opt out.",
     "reminder": "{pharmacy}: {hi}Reminder: {q} Reply STOP to opt out.",
     # Within the dialog.
     "ask": "{pharmacy}: {q}",
     "reask": "{pharmacy}: Sorry, I didn't understand. {q}",
     "noinput": "{pharmacy}: We didn't get your answer. {q}",
+    "who": "{pharmacy}: This is your pharmacy. {q}",
+    "noted": "{pharmacy}: Thank you, we noted that. {q}",
+    "question_noted": "{pharmacy}: Thank you, a pharmacist will answer your question. {q}",
     "help": "{pharmacy} {program}: refill check-ins, msg frequency varies. Msg & data rates may"
     " apply. Call {phone}. Reply STOP to opt out.",
-    "closing_confirmed": "{pharmacy}: Thank you! Your refills will be ready for pickup {date}."
+    # No promise that the refills are ready: staff say so when they are (SPEC 13).
+    "closing_confirmed": "{pharmacy}: Thank you! We'll have your refills for {date}."
     " Questions? Call {phone}.",
-    "closing_flagged": "{pharmacy}: Thank you! A pharmacist will review your answers before pickup"
-    " {date}. Questions? Call {phone}.",
+    "closing_flagged": "{pharmacy}: Thank you! A pharmacist will look at this before your"
+    " refills on {date}. Questions? Call {phone}.",
     "end_callback": "{pharmacy}: OK, a pharmacist will call you. You can also call us at {phone}.",
     "end_needs_human": "{pharmacy}: Sorry, I couldn't understand. A pharmacist will call you."
     " You can also call us at {phone}.",
@@ -41,14 +46,43 @@ SMS: Final[dict[str, str]] = {
     " {phone}.",
     "unknown_number": "{pharmacy}: Sorry, we could not match this number. Please call us at"
     " {phone}.",
-    # The questions (SPEC 6), keyed by dialog node.
+    # The quick form (SPEC 6): every topic in one question, longest first.
+    "quick": (
+        "Before your refills: any new or changed meds or doses, missed doses, hospital stays,"
+        " needs or questions? Reply NO or tell us.",
+        "Any new meds or doses, missed doses, hospital stays, needs or questions? Reply NO or"
+        " tell us.",
+        "Any med changes, missed doses, hospital stays, needs or questions? Reply NO or tell us.",
+        "Med changes, missed doses, hospital, needs or questions? Reply NO or tell us.",
+        "Meds, doses, hospital, needs: anything new? Reply NO or tell us.",
+        "Meds, doses, refills, hospital? Reply NO or tell us.",
+    ),
+    "quick_reask": (
+        "If nothing is new, reply NO. If something changed, tell us in a few words.",
+        "Nothing new? Reply NO. Or tell us what changed.",
+    ),
+    "quick_details": (
+        "What's new? Tell us in a few words: meds, doses, missed doses, a hospital stay or what"
+        " you need.",
+        "What's new? Please tell us in a few words.",
+    ),
+    "quick_more": (
+        "Thank you, a pharmacist will look at this. Anything else? Reply NO or tell us.",
+        "Anything else? Reply NO or tell us.",
+    ),
+    "quick_more_details": "What else? Please tell us in a few words.",
+    # The full form: one question per topic (SPEC 6), keyed by dialog node.
     "med_change": "Any new, stopped or changed medicines or doses? Reply YES or NO.",
     "med_change_details": "What changed? Please reply in a few words.",
-    "adherence": "Any missed doses, side effects, leftover pills or trouble taking them?"
-    " Reply YES or NO.",
+    "adherence": (
+        "Any missed doses, side effects, leftover pills or trouble taking them? Reply YES or NO.",
+        "Missed doses, side effects or leftover pills? Reply YES or NO.",
+    ),
     "adherence_details": "What happened? Please reply in a few words.",
-    "prn_need": "Need any as-needed items this time, like an inhaler or test strips?"
-    " Reply YES or NO.",
+    "prn_need": (
+        "Need any as-needed items this time, like an inhaler or test strips? Reply YES or NO.",
+        "Need an inhaler, test strips or other as-needed items? Reply YES or NO.",
+    ),
     "prn_need_details": "Which items do you need? Please reply in a few words.",
     "health_change": "Any hospital or ER stay, or a new health condition? Reply YES or NO.",
     "health_change_details": "What happened? Please reply in a few words.",
@@ -57,22 +91,37 @@ SMS: Final[dict[str, str]] = {
 }
 
 _KEYS: Final = " Press 1 for yes or 2 for no."
+_NOTHING_NEW_KEYS: Final = " If nothing has changed, press 1. To tell us, press 2, or just say it."
 _RECORD: Final = " after the tone, then press the pound key."
 
-VOICE: Final[dict[str, str]] = {
-    "intro": "Hello, this is {pharmacy}, calling about your prescription refills for {date}."
-    " To stop these calls, press 9 or say stop. To talk to a pharmacist, press 0,"
-    " or call us at {phone}.",
+VOICE: Final[dict[str, str | tuple[str, ...]]] = {
+    # An outbound call names only the pharmacy and the first name until the patient says it is
+    # them: whoever answers learns nothing about refills (SPEC 6, Voice).
+    "identity": "Hello, this is {pharmacy}, calling for {patient}. If this is {patient}, press 1"
+    " or say yes. If not, press 2.",
+    "wrong_person": "Thank you. Please ask {patient} to call {pharmacy} at {phone}. Again,"
+    " {phone}. Goodbye.",
+    "intro": "Thank you. We're calling about your refills for {date}. To talk to a pharmacist,"
+    " press 0. To stop these calls, press 9.",
+    "intro_inbound": "Thank you for calling {pharmacy}. We have a few questions about your"
+    " refills for {date}. To talk to a pharmacist, press 0.",
+    "transfer": "Please hold while we connect you to the pharmacy.",
+    "closed_message": "The pharmacy is closed right now. {q}",
+    "transfer_failed": "Sorry, no one could answer right now. {q}",
+    "callback_message": "Please leave a message for the pharmacist" + _RECORD,
     "voicemail": "Hello, this is {pharmacy}. Please call us back at {phone}. Again, {phone}."
     " Thank you.",
     "ask": "{q}",
     "reask": "Sorry, I didn't understand. {q}",
     "noinput": "Sorry, I didn't hear anything. {q}",
+    "who": "This is {pharmacy}, calling about your refills. {q}",
+    "noted": "Thank you, we noted that. {q}",
+    "question_noted": "Thank you, a pharmacist will answer your question. {q}",
     "help": "This is the {program} refill check-in from {pharmacy}. To reach the pharmacy, call"
     " {phone}. To stop these calls, press 9 or say stop. To talk to a pharmacist, press 0.",
-    "closing_confirmed": "Thank you. Your refills will be ready for pickup on {date}. Goodbye.",
-    "closing_flagged": "Thank you. A pharmacist will review your answers before your pickup on"
-    " {date}. Goodbye.",
+    "closing_confirmed": "Thank you. We'll have your refills for {date}. Goodbye.",
+    "closing_flagged": "Thank you. A pharmacist will look at your answers before your refills"
+    " on {date}. Goodbye.",
     "end_callback": "OK, a pharmacist will call you back. You can also call us at {phone}."
     " Goodbye.",
     "end_needs_human": "Sorry, I couldn't understand. A pharmacist will call you. You can also"
@@ -90,6 +139,15 @@ VOICE: Final[dict[str, str]] = {
     "leave_message": "Thank you for calling {pharmacy}. Please leave a message for the"
     " pharmacist after the tone, then press the pound key. Our number is {phone}.",
     "message_goodbye": "Thank you. A pharmacist will get your message. Goodbye.",
+    "quick": "Since your last refill, has anything changed? New, stopped or changed medicines or"
+    " doses, missed doses or side effects, a hospital stay, or anything you need?"
+    + _NOTHING_NEW_KEYS,
+    "quick_reask": "If nothing has changed, press 1. To tell us what changed, press 2.",
+    "quick_details": "Please tell us what has changed" + _RECORD,
+    "quick_more": "Is there anything else for the pharmacist? If not, press 1. To tell us,"
+    " press 2.",
+    "quick_more_reask": "If there is nothing else, press 1. To tell us more, press 2.",
+    "quick_more_details": "Please tell us" + _RECORD,
     "med_change": "Since your last refill, have you started, stopped or changed any medicines"
     " or doses?" + _KEYS,
     "med_change_details": "Please tell us what changed" + _RECORD,

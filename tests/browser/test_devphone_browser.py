@@ -58,12 +58,12 @@ def test_a_whole_sms_checkin_in_the_simulator_reaches_the_queue(
 ) -> None:
     patient_id = started(session, live_server, fake_transport)
     open_phone(page, patient_id)
-    expect(page.locator("#thread li").first).to_contain_text("Refill check")
+    expect(page.locator("#thread li").first).to_contain_text("Reply STOP to opt out")
     text(page, "yes my doctor changed my metformin", "missed doses")
     text(page, "no", "as-needed")
     text(page, "no", "hospital")
     text(page, "no", "Anything else")
-    text(page, "no thanks", "pharmacist will review")
+    text(page, "no thanks", "pharmacist will look at this")
     page.goto("/login")
     page.get_by_label("Email").fill("pharm@main.org")
     page.get_by_label("Password").fill(PASSWORD)
@@ -86,6 +86,8 @@ def test_a_whole_voice_checkin_with_the_keypad(
     answer = page.get_by_label("Record your answer")
     expect(answer).to_be_hidden()  # only a <Record> shows it
     keypad = page.locator("#keypad")
+    keypad.get_by_role("button", name="1", exact=True).click()  # yes, this is Ana
+    expect(spoken).to_contain_text("medicines or doses", timeout=15_000)
     keypad.get_by_role("button", name="2", exact=True).click()  # no medication change
     expect(spoken).to_contain_text("missed", timeout=15_000)
     keypad.get_by_role("button", name="1", exact=True).click()  # yes: record what happened
@@ -93,7 +95,7 @@ def test_a_whole_voice_checkin_with_the_keypad(
     answer.fill("I skipped my evening pills for a week")
     answer.press("Enter")
     expect(spoken).to_contain_text("as-needed", timeout=15_000)
-    for next_prompt in ("hospital", "anything else", "review"):
+    for next_prompt in ("hospital", "anything else", "look at your answers"):
         keypad.get_by_role("button", name="2", exact=True).click()
         expect(spoken).to_contain_text(next_prompt, ignore_case=True, timeout=15_000)
     expect(page.locator("#call-state")).to_have_text("Call ended.")

@@ -95,7 +95,7 @@ def test_all_no_confirms_with_no_items(
     (last_question,) = texts(twilio.sms(PATIENT, "2"))
     assert "Anything else for the pharmacist?" in last_question
     (closing,) = texts(twilio.sms(PATIENT, "no thanks"))
-    assert "ready for pickup Mon Dec 7" in closing
+    assert "We'll have your refills for Mon Dec 7" in closing
     assert items(session) == []
     assert status(session, checkin) == CheckinStatus.CONFIRMED
     transcript = session.scalars(select(Message).order_by(Message.id)).all()
@@ -114,7 +114,7 @@ def test_each_yes_raises_one_item_with_the_patients_words(
     texts(twilio.sms(PATIENT, "Yes"))
     texts(twilio.sms(PATIENT, "I was in the ER on Sunday"))
     (closing,) = texts(twilio.sms(PATIENT, "no"))
-    assert "A pharmacist will review your answers" in closing
+    assert "A pharmacist will look at this" in closing
     assert items(session) == [
         ("med_change", "yes my doctor changed my metformin"),
         ("adherence", "I missed a few doses last week"),

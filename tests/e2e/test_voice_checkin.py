@@ -114,8 +114,11 @@ def test_a_whole_voice_checkin_with_digits_speech_and_a_recording(
     session: Session, checkin: Checkin, fake: FakeTransport, twilio: TwilioPoster
 ) -> None:
     call = answer(twilio, session, checkin, fake, AnsweredBy="human")
-    assert "Main Street Pharmacy" in call.said and "(202) 555-0199" in call.said
-    assert "press 9" in call.said.lower()
+    # Only the pharmacy and the first name until the patient says it is them.
+    assert "Main Street Pharmacy" in call.said and "calling for Ana" in call.said
+    assert "refill" not in call.said.lower()
+    call.press("1")  # this is Ana
+    assert "press 9" in call.said.lower() and "refills" in call.said
     call.press("2")  # no medication change
     call.press("1")  # yes, adherence problem: asked to record details
     assert call.twiml is not None and call.twiml.find("Record") is not None
@@ -123,14 +126,15 @@ def test_a_whole_voice_checkin_with_digits_speech_and_a_recording(
     call.say("no")  # no PRN need
     call.say("no", confidence="0.95")  # no hospital stay
     call.press("2")  # nothing else
-    assert call.hung_up and "review" in call.said
+    assert call.hung_up and "look at your answers" in call.said
     assert items(session) == [
         ("adherence", None, "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1")
     ]
     session.expire_all()
     assert session.get(Checkin, checkin.id).status == CheckinStatus.FLAGGED  # type: ignore[union-attr]
     transcript = session.scalars(select(Message).order_by(Message.id)).all()
-    assert [m.body for m in transcript if m.direction.value == "inbound"][:2] == [
+    assert [m.body for m in transcript if m.direction.value == "inbound"][:3] == [
+        "pressed 1",
         "pressed 2",
         "pressed 1",
     ]
@@ -154,6 +158,7 @@ def test_low_confidence_speech_is_not_taken_as_an_answer(
     session: Session, checkin: Checkin, fake: FakeTransport, twilio: TwilioPoster
 ) -> None:
     call = answer(twilio, session, checkin, fake, AnsweredBy="human")
+    call.press("1")
     call.say("yes", confidence="0.2")
     assert "didn't" in call.said.lower() or "sorry" in call.said.lower()
 
@@ -187,8 +192,10 @@ def test_an_inbound_call_with_an_open_checkin_runs_it(
     call = Call(twilio, sid("CA"), inbound=True)
     call.post("http://localhost/twilio/voice")
     assert call.twiml is not None and call.twiml.find("Gather") is not None
-    call.press("0")  # a person, please
-    assert call.hung_up
+    assert "Thank you for calling Main Street Pharmacy" in call.said
+    call.press("0")  # a person, please: the pharmacy is not open here, so a message
+    assert call.twiml is not None and call.twiml.find("Record") is not None
+    call.record("https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE7")
     assert [i[0] for i in items(session)] == ["callback_request"]
 
 
@@ -213,6 +220,7 @@ def test_a_repeated_gather_action_is_not_applied_twice(
     session: Session, checkin: Checkin, fake: FakeTransport, twilio: TwilioPoster
 ) -> None:
     call = answer(twilio, session, checkin, fake, AnsweredBy="human")
+    call.press("1")  # this is Ana
     action = call.gather_action()
     call.post(action, Digits="2")
     call.post(action, Digits="2")  # Twilio retried the same request

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dialogs import CHECKIN, texts
+from dialogs import CHECKIN_FULL, CHECKIN_QUICK, texts
 from dialogs.context import LANGUAGES, Context, Lang
 from dialogs.sms_rules import is_gsm7, segment_count, to_gsm7
 from dialogs.texts import (
@@ -34,9 +34,24 @@ PHARMACIES = [
 PATIENTS = ["Maximiliano-Jonathan", "Zoë Núñez-Ibáñez", "Al"]
 MEDICINES = ["metformin", "lisinopril", "atorvastatin", "albuterol", "insulin", "Eliquis"]
 OPT_OUT = {"en": "Reply STOP to opt out.", "es": "ALTO para no recibir mas."}
-QUESTION_KEYS = [node.id for node in CHECKIN.nodes]
+# Questions asked by voice only: who answered the phone, and a message for a call back.
+VOICE_ONLY = ("identity", "callback_message")
+QUESTION_KEYS = [n.id for d in (CHECKIN_QUICK, CHECKIN_FULL) for n in d.nodes if n.id != "end"]
+QUESTION_KEYS = list(dict.fromkeys(QUESTION_KEYS))
+SMS_QUESTIONS = [q for q in QUESTION_KEYS if q not in VOICE_ONLY]
 # Texts that wrap a question; the others stand alone.
-WRAPPERS = ("first_message", "reminder", "ask", "reask", "noinput")
+WRAPPERS = (
+    "first_message",
+    "reminder",
+    "ask",
+    "reask",
+    "noinput",
+    "who",
+    "noted",
+    "question_noted",
+    "closed_message",
+    "transfer_failed",
+)
 
 
 def contexts(channel: str = "sms") -> list[Context]:
@@ -61,15 +76,16 @@ def every_sms(ctx: Context) -> list[tuple[str, str]]:
     table = texts.TABLES[ctx.language, "sms"]
     rendered = []
     for key in table:
-        if key == "hi" or key in QUESTION_KEYS:
+        if key == "hi" or key in QUESTION_KEYS or key.endswith("_reask"):
             continue
         if key == "unknown_number":
             text = unknown_number_reply(ctx.pharmacy_name, ctx.pharmacy_phone, ctx.language)
             rendered.append((key, text))
-        elif key == "first_message":  # only ever carries question 1
-            rendered.append((key, first_message(ctx)))
+        elif key == "first_message":  # only ever carries a form's first question
+            for form in ("quick", "full"):
+                rendered.append((f"{key}/{form}", first_message(ctx, form)))
         elif key in WRAPPERS:
-            for question in QUESTION_KEYS:
+            for question in SMS_QUESTIONS:
                 rendered.append((f"{key}/{question}", texts.render(key, ctx, question=question)))
         else:
             rendered.append((key, texts.render(key, ctx)))
@@ -79,10 +95,11 @@ def every_sms(ctx: Context) -> list[tuple[str, str]]:
 def every_voice_text(ctx: Context) -> list[str]:
     table = texts.TABLES[ctx.language, "voice"]
     return [
-        texts.render(key, ctx, question=QUESTION_KEYS[0] if key in WRAPPERS else None)
+        texts.render(key, ctx, question=question if key in WRAPPERS else None)
         for key in table
-        if key not in QUESTION_KEYS
-    ] + [table[key] for key in QUESTION_KEYS]
+        if key not in QUESTION_KEYS and not key.endswith("_reask")
+        for question in (QUESTION_KEYS if key in WRAPPERS else [None])
+    ]
 
 
 def pharmacy_named(text: str, ctx: Context) -> bool:
@@ -103,10 +120,47 @@ def test_it_fits_every_sms_in_one_gsm7_segment_and_names_the_pharmacy(ctx: Conte
 
 @pytest.mark.parametrize("ctx", contexts(), ids=lambda c: f"{c.language}-{c.pharmacy_name[:10]}")
 def test_it_puts_the_callback_number_and_opt_out_in_the_first_message(ctx: Context) -> None:
-    for text in (first_message(ctx), reminder(ctx)):
-        assert OPT_OUT[ctx.language] in text
-    assert PHONE in first_message(ctx)
-    assert texts.TABLES[ctx.language, "sms"]["med_change"] in first_message(ctx)
+    for form in ("quick", "full"):
+        for text in (first_message(ctx, form), reminder(ctx, form)):
+            assert OPT_OUT[ctx.language] in text
+        assert PHONE in first_message(ctx, form)
+        question = texts.TABLES[ctx.language, "sms"][texts.FIRST_QUESTION[form]]
+        wordings = (question,) if isinstance(question, str) else question
+        assert any(wording in first_message(ctx, form) for wording in wordings)
+
+
+TOPIC_WORDS = {
+    "en": ("med", "dose", "hospital", "need", "question"),
+    "es": ("medicina", "dosis", "hospital", "necesi", "pregunta"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("pharmacy", ["Main Street Pharmacy", "Smith Drugs", "Rx"])
+def test_it_names_every_topic_in_the_quick_question_with_common_names(
+    language: Lang, pharmacy: str
+) -> None:
+    ctx = Context(pharmacy, PHONE, "Maria", datetime.date(2026, 9, 30), "sms", language)
+    text = first_message(ctx).lower()
+    assert "maria" in text
+    missing = [w for w in TOPIC_WORDS[language] if w not in text]
+    assert missing == [] or (language == "es" and missing == ["necesi"]), text
+
+
+def test_it_shortens_the_question_before_dropping_the_name_then_the_pharmacy() -> None:
+    long_name = Context(
+        "Northside Community Pharmacy & Wellness",
+        PHONE,
+        "Maximiliano",
+        datetime.date(2026, 9, 30),
+        "sms",
+        "en",
+    )
+    text = first_message(long_name)
+    wordings = texts.TABLES["en", "sms"]["quick"]
+    assert text.startswith("Northside Community Pharmacy & Wellness: ")
+    assert not any(w in text for w in wordings[:2])  # the longest questions did not fit
+    assert segment_count(text) == 1
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -188,12 +242,13 @@ def test_it_has_the_same_texts_in_both_languages() -> None:
     for channel in ("sms", "voice"):
         assert set(texts.TABLES["en", channel]) == set(texts.TABLES["es", channel])
     for node in QUESTION_KEYS:  # every question of the check-in has its words
-        for table in texts.TABLES.values():
-            assert node in table
+        for (_, channel), table in texts.TABLES.items():
+            assert node in table or (channel == "sms" and node in VOICE_ONLY), node
 
 
 def test_it_writes_spanish_sms_without_accents_outside_gsm7_but_keeps_them_by_voice() -> None:
-    assert all(is_gsm7(text) for text in texts.TABLES["es", "sms"].values())
+    sms = texts.TABLES["es", "sms"].values()
+    assert all(is_gsm7(t) for text in sms for t in ((text,) if isinstance(text, str) else text))
     assert "farmacéutico" in texts.TABLES["es", "voice"]["concern"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from dialogs.sms_rules import (
-    fit_one_segment,
     fits_one_segment,
     is_gsm7,
     segment_count,
@@ -70,15 +69,3 @@ def test_it_folds_names_to_gsm7() -> None:
 )
 def test_it_shortens_names_at_a_word_boundary(name: str, limit: int, short: str) -> None:
     assert shorten(name, limit) == short
-
-
-def test_it_drops_the_patient_name_before_shortening_the_pharmacy() -> None:
-    def render(pharmacy: str, patient: str) -> str:
-        return f"{pharmacy}: Hi {patient}! " + "x" * 100
-
-    text = fit_one_segment(render, "Northside Community Pharmacy & Wellness", "Maximiliano-Jonatha")
-    assert text == "Northside Community Pharmacy & Wellness: Hi ! " + "x" * 100
-    text = fit_one_segment(render, "Northside Community Pharmacy & Wellness", "")
-    assert fits_one_segment(text)
-    shorter = fit_one_segment(lambda p, n: f"{p}: " + "x" * 135, "Northside Community Pharmacy", "")
-    assert shorter == "Northside Community: " + "x" * 135
