@@ -72,6 +72,44 @@ def test_it_fails_loudly_on_a_bad_value(
         parse(tmp_path, **{name: value})
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://rx:hunter2@db.example/rx", "write postgresql+psycopg:// instead"),
+        ("nonsense", "DATABASE_URL is not a database URL: 'nonsense'"),
+        ("mysql://db.example/rx", "must be a PostgreSQL (postgresql+psycopg://) or SQLite"),
+        ("sqlite:////no/such/folder/rx.sqlite3", "in a missing folder: /no/such/folder"),
+    ],
+)
+def test_a_malformed_database_url_is_named_in_one_line(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)) as error:
+        parse(tmp_path, DATABASE_URL=url)
+    assert "\n" not in str(error.value) and "hunter2" not in str(error.value)
+
+
+def test_a_password_in_an_unparsable_url_is_not_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse(tmp_path, DATABASE_URL="rx:hunter2@db.example")
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://rx@db.example:5432/rx",
+        "postgresql://rx@db.example/rx",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite+pysqlite:///{tmp}/rx.sqlite3",
+    ],
+)
+def test_supported_database_urls_are_kept(tmp_path: Path, url: str) -> None:
+    url = url.format(tmp=tmp_path)
+    assert parse(tmp_path, DATABASE_URL=url).database_url == url
+
+
 def test_it_normalizes_values(tmp_path: Path) -> None:
     settings = parse(
         tmp_path,
