@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -150,8 +151,57 @@ class Settings:
 
 
 def load_settings(instance_path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Read settings from `env` (default: the process environment)."""
-    return Settings.from_env(os.environ if env is None else env, instance_path)
+    """Read settings from `env` (default: the process environment).
+
+    A `flask` command run without `SECRET_KEY` also reads the demo's settings that
+    scripts/run.sh left in the instance folder, so the README's commands work in a second
+    terminal as they are written.
+    """
+    if env is None:
+        env = os.environ
+        if _on_flask_command_line():
+            env = with_demo_env(env, Path(instance_path))
+    return Settings.from_env(env, instance_path)
+
+
+DEMO_ENV_FILE = "demo.env"
+
+
+def with_demo_env(env: Mapping[str, str], instance: Path) -> Mapping[str, str]:
+    """`env` over the settings in `instance/demo.env`, when `env` has no SECRET_KEY.
+
+    The file is written by scripts/run.sh. A deployment always sets SECRET_KEY, so a
+    leftover file can never turn it into a demo; without one the alternative is an error.
+    The environment wins over the file, name by name.
+    """
+    path = instance / DEMO_ENV_FILE
+    if env.get("SECRET_KEY", "").strip() or not path.is_file():
+        return env
+    return {**read_env_file(path), **env}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse NAME=value lines (blank lines and # comments skipped; no quoting)."""
+    known = {setting.name for setting in SETTINGS}
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ConfigError(f"{path} line {number}: expected SETTING=value")
+        if name not in known:
+            raise ConfigError(f"{path} line {number}: {name!r} is not a setting")
+        values[name] = value.strip()
+    return values
+
+
+def _on_flask_command_line() -> bool:
+    # gunicorn imports wsgi.py outside any click command: the web tier of a deployment
+    # never picks up the demo file, whatever is left in its instance folder.
+    return click.get_current_context(silent=True) is not None
 
 
 class _Reader:
