@@ -109,6 +109,7 @@ def import_patients(csv_file: Path, store_code: str | None, dry_run: bool) -> No
                 lines,
                 default_store=default_store,
                 on_reject=report_rejected,
+                now=utcnow(),
                 commit=not dry_run,
             )
     except importer.ImportFileError as error:
