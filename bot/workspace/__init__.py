@@ -29,7 +29,6 @@ from bot.workspace.forms import (
     EmptyForm,
     LoginForm,
     ResolveForm,
-    StoreForm,
     TextPatientForm,
     UserForm,
 )
@@ -38,8 +37,8 @@ from planning.fills import FillsFileError, group_by_patient, read_fills
 from store import queue, staff, workspace
 from store.audit import record_audit
 from store.importer import ImportFileError, check_utf8
-from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, Store, utcnow
-from store.validate import display_phone, is_timezone, normalize_phone
+from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, utcnow
+from store.validate import display_phone
 
 MAX_FILLS_UPLOAD = 20 * 1024 * 1024
 # Messages per page of a transcript (item and patient pages); "Earlier messages" pages back.
@@ -69,6 +68,8 @@ STATUS_FILTERS = {
 
 def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
+    from bot.workspace import stores  # noqa: F401  (its views join bp)
+
     app.register_blueprint(bp)
 
     @app.template_filter("sentence")
@@ -483,70 +484,3 @@ def admin_users() -> str | Response:
     return render_template(
         "workspace/admin_users.html", users=workspace.list_users(session, me.store_ids), form=form
     )
-
-
-@bp.route("/admin/stores", methods=["GET"])
-@login_required
-@admin_required
-def admin_stores() -> str:
-    session = db_session()
-    stores = workspace.list_stores(session, staff_member().store_ids)
-    forms = {s.id: _store_form(s) for s in stores}
-    return render_template("workspace/admin_stores.html", stores=stores, forms=forms)
-
-
-def _store_form(store: Store) -> StoreForm:
-    form = StoreForm(formdata=None)
-    form.name.data, form.phone.data, form.timezone.data = (
-        store.name,
-        display_phone(store.phone),
-        store.timezone,
-    )
-    form.window.data = f"{store.window_start:%H:%M}-{store.window_end:%H:%M}"
-    form.lead_days.data = store.lead_days
-    return form
-
-
-@bp.post("/admin/stores/<int:store_id>")
-@login_required
-@admin_required
-def admin_store_update(store_id: int) -> Response:
-    """Update a store's name, number, timezone, send window and lead days."""
-    session = db_session()
-    store = next(
-        (s for s in workspace.list_stores(session, staff_member().store_ids) if s.id == store_id),
-        None,
-    )
-    if store is None:
-        abort(404)
-    form = StoreForm()
-    problem = _store_problem(form) if form.validate_on_submit() else "Check the fields."
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("workspace.admin_stores"))
-    start, end = (_minutes(part) for part in form.window.data.split("-"))
-    store.name = form.name.data.strip()
-    store.phone = normalize_phone(form.phone.data, store.region) or store.phone
-    store.timezone = form.timezone.data.strip()
-    store.window_start_minute, store.window_end_minute = start, end
-    store.lead_days = form.lead_days.data
-    _audit("update_store", store_id=store.id, target=store.code)
-    session.commit()
-    flash(f"Store {store.code} updated.", "ok")
-    return redirect(url_for("workspace.admin_stores"))
-
-
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _store_problem(form: StoreForm) -> str | None:
-    if normalize_phone(form.phone.data, "US") is None:
-        return "The callback number is not a valid phone number."
-    if not is_timezone(form.timezone.data.strip()):
-        return "Unknown timezone; use a name like America/Chicago."
-    start, end = (_minutes(part) for part in form.window.data.split("-"))
-    if not (8 * 60 <= start < end <= 20 * 60):
-        return "The send window must lie within 08:00-20:00 and start before it ends."
-    return None

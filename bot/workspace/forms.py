@@ -11,7 +11,6 @@ from wtforms import (
     PasswordField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -66,17 +65,6 @@ class UserForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         "Initial password", validators=[DataRequired(), Length(min=10, max=200)]
     )
-
-
-class StoreForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    phone = StringField("Callback number", validators=[DataRequired(), Length(max=40)])
-    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
-    window = StringField(
-        "Send window",
-        validators=[DataRequired(), Regexp(r"^\d\d:\d\d-\d\d:\d\d$", message="Use HH:MM-HH:MM")],
-    )
-    lead_days = IntegerField("Lead days", validators=[NumberRange(min=3, max=7)])
 
 
 class CandidatesForm(FlaskForm):  # type: ignore[misc]

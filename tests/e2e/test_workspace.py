@@ -292,22 +292,56 @@ def test_an_admin_updates_a_store_window_within_bounds(
         "name": "Alpha Rx",
         "phone": "(202) 555-0199",
         "timezone": "America/Chicago",
-        "window": "07:00-19:00",
+        "send_window": "07:00-19:00",
         "lead_days": "5",
     }
     admin.post(f"/admin/stores/{store.id}", form, page="/admin/stores")
     session.expire_all()
     assert session.get(Store, store.id).name == "Alpha Pharmacy"  # type: ignore[union-attr]
-    admin.post(f"/admin/stores/{store.id}", {**form, "window": "08:30-19:30"}, page="/admin/stores")
+    ok = {**form, "send_window": "08:30-19:30", "reminder_delay_hours": "36"}
+    ok["unreachable_days"] = "2"
+    assert admin.post(f"/admin/stores/{store.id}", ok, page="/admin/stores").status_code == 302
     session.expire_all()
     updated = session.get(Store, store.id)
     assert updated is not None and (
         updated.name,
         updated.window_start_minute,
         updated.lead_days,
-    ) == ("Alpha Rx", 510, 5)
+        updated.reminder_delay_hours,
+        updated.unreachable_days,
+    ) == ("Alpha Rx", 510, 5, 36, 2)
     other = session.scalars(select(Store).where(Store.code == "b")).one()
     assert admin.post(f"/admin/stores/{other.id}", form, page="/admin/stores").status_code == 404
+
+
+def test_a_refused_store_save_shows_every_error_and_keeps_what_was_typed(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    from store.models import Store
+
+    admin = StaffClient.signed_in(app, "admin@a.org")
+    store = session.scalars(select(Store).where(Store.code == "a")).one()
+    typed = {
+        "name": "Alpha Typed",
+        "phone": "(202) 555-0199",
+        "timezone": "Mars/Base",
+        "send_window": "09:75-19:00",
+        "lead_days": "3",
+        "unreachable_days": "5",
+    }
+    response = admin.post(f"/admin/stores/{store.id}", typed, page="/admin/stores")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Not saved: 3 settings need a change" in page
+    assert "Unknown timezone; use a name like America/Chicago." in page
+    assert "Not a time of day" in page  # not stored as 10:15
+    assert "Must not exceed the lead days (3)" in page
+    for value in typed.values():
+        assert f'value="{value}"' in page
+    assert page.count('aria-invalid="true"') == 3
+    session.expire_all()
+    kept = session.get(Store, store.id)
+    assert kept is not None and kept.name == "Alpha Pharmacy" and kept.window_start_minute == 540
 
 
 def test_upcoming_fills_and_patient_page_are_audited(
