@@ -86,7 +86,9 @@ def init_app(app: Flask) -> None:
             "kind_label": lambda kind: KIND_LABELS.get(QueueKind(kind), str(kind)),
             "display_phone": display_phone,
             "local_time": _local_time,
-            "logout_form": EmptyForm(),
+            # Rendered, never read from this request: an error page for a body too large
+            # must not parse it again.
+            "logout_form": EmptyForm(formdata=None),
         }
 
 
