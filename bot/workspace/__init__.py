@@ -17,19 +17,16 @@ from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from bot import outreach
 from bot.access import Staff, admin_required, authenticate, login_required, staff_member
-from bot.extensions import db_session, resources
+from bot.extensions import db_session
 from bot.planning_cli import plan_for_patient
 from bot.security import hash_password
-from bot.webhooks import defaults, urls
 from bot.workspace.forms import (
     OUTCOMES,
     CandidatesForm,
     EmptyForm,
     LoginForm,
     ResolveForm,
-    TextPatientForm,
     UserForm,
 )
 from planning.candidates import find_candidates
@@ -68,7 +65,7 @@ STATUS_FILTERS = {
 
 def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
-    from bot.workspace import stores  # noqa: F401  (its views join bp)
+    from bot.workspace import stores, texting  # noqa: F401  (their views join bp)
 
     app.register_blueprint(bp)
 
@@ -258,7 +255,6 @@ def item_page(item_id: int) -> str:
         prn=[m for m in patient.medicines if m.med_type is MedType.PRN] if patient else [],
         claim_form=EmptyForm(),
         resolve_form=ResolveForm(),
-        text_form=TextPatientForm(),
         may_resolve=staff_member().may_resolve(item.kind),
         outcomes=dict(OUTCOMES),
     )
@@ -309,45 +305,6 @@ def resolve(item_id: int) -> str | Response:
         return redirect(url_for("workspace.queue_page"))
     session.commit()
     flash("This item is claimed by someone else or already resolved.", "error")
-    return redirect(url_for("workspace.item_page", item_id=item.id))
-
-
-@bp.post("/items/<int:item_id>/text")
-@login_required
-def text(item_id: int) -> Response:
-    """Text the patient from the item; the text goes through the sending adapter."""
-    item = _item_or_404(item_id)
-    form = TextPatientForm()
-    if item.patient is None or not form.validate_on_submit():
-        flash("Write a message to send.", "error")
-        return redirect(url_for("workspace.item_page", item_id=item.id))
-    session = db_session()
-    try:
-        sent = outreach.text_patient(
-            session,
-            item.patient,
-            form.body.data,
-            utcnow(),
-            checkin_id=item.checkin_id,
-            transport=resources().transport,
-            urls=urls(),
-            defaults=defaults(),
-        )
-    except outreach.CannotText as refusal:
-        flash(str(refusal), "error")
-        return redirect(url_for("workspace.item_page", item_id=item.id))
-    _audit(
-        "text_patient",
-        store_id=item.store_id,
-        patient_id=item.patient_id,
-        target=f"item:{item.id}",
-        detail={"outcome": sent.value},
-    )
-    session.commit()
-    flash(
-        "Text sent." if sent.value == "sent" else f"Text not sent: {sent.value}.",
-        "ok" if sent.value == "sent" else "error",
-    )
     return redirect(url_for("workspace.item_page", item_id=item.id))
 
 

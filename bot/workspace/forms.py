@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -49,6 +50,8 @@ class ResolveForm(FlaskForm):  # type: ignore[misc]
 
 class TextPatientForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField("Message to the patient", validators=[DataRequired(), Length(max=300)])
+    # Ticked on the confirmation step, after the page warned that the text names a medicine.
+    confirm_medicine_names = BooleanField("Send it with the medicine name anyway")
 
 
 class UserForm(FlaskForm):  # type: ignore[misc]

@@ -204,13 +204,64 @@ def test_texting_the_patient_goes_through_the_adapter_into_the_transcript(
     assert "text_patient" in audit_actions(session)
 
 
-def test_a_too_long_text_is_refused_and_nothing_is_sent(app: Flask, world: dict[str, int]) -> None:
+def test_a_too_long_text_is_refused_and_the_typed_words_are_kept(
+    app: Flask, world: dict[str, int]
+) -> None:
     fake = FakeTransport()
     app.extensions["medsync"].transport = fake
     me = StaffClient.signed_in(app, "pharm@a.org")
-    me.post(f"/items/{world['med_a']}/text", {"body": "x" * 200})
+    words = "Por favor llámenos: " + "x" * 60
+    response = me.post(f"/items/{world['med_a']}/text", {"body": words})
+    assert response.status_code == 400
     assert fake.sent == []
-    assert "Too long for one text" in me.get(f"/items/{world['med_a']}").get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Too long for one text: 96 characters with the pharmacy name, 70 fit." in page
+    assert "Some characters (á) make a text shorter: up to 70 characters instead of 160." in page
+    assert f"\n{words}</textarea>" in page  # the words are still in the box
+
+
+def test_a_text_naming_a_medicine_needs_a_confirmation_without_phi_ok(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    fake = FakeTransport()
+    app.extensions["medsync"].transport = fake
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    words = "Your Metformin is ready for pickup."
+    first = me.post(f"/items/{world['med_a']}/text", {"body": words})
+    assert first.status_code == 200 and fake.sent == []
+    page = first.get_data(as_text=True)
+    assert (
+        "This text names a medicine (metformin) and this patient has not agreed to medicine "
+        "names in texts. Send anyway?"
+    ) in page
+    assert f"\n{words}</textarea>" in page
+    assert 'name="confirm_medicine_names"' in page and "Send anyway</button>" in page
+
+    confirmed = me.post(
+        f"/items/{world['med_a']}/text", {"body": words, "confirm_medicine_names": "y"}
+    )
+    assert confirmed.status_code == 302
+    assert [m.body for m in fake.sent] == [f"Alpha Pharmacy: {words}"]
+    session.expire_all()
+    detail = session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "text_patient")
+    ).one()
+    assert detail == {"outcome": "sent", "medicine_names_confirmed": True}
+
+
+def test_a_patient_who_allowed_medicine_names_is_texted_without_a_question(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    from store.models import Patient
+
+    patient = session.scalars(select(Patient).where(Patient.external_id == "P1")).one()
+    patient.phi_ok = True
+    session.commit()
+    fake = FakeTransport()
+    app.extensions["medsync"].transport = fake
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    response = me.post(f"/items/{world['med_a']}/text", {"body": "Your metformina is ready."})
+    assert response.status_code == 302 and len(fake.sent) == 1
 
 
 def test_a_form_without_csrf_token_is_refused_and_changes_nothing(
