@@ -320,11 +320,10 @@ def upcoming() -> str:
         start = dt.date.fromisoformat(request.args.get("from", ""))
     except ValueError:
         start = dt.date.today()
-    days = min(max(request.args.get("days", 14, type=int) or 14, 1), 62)
+    days = upcoming_days(request.args.get("days"))
+    last = start + dt.timedelta(days=days - 1)  # `days` fill dates, `from` the first
     session = db_session()
-    checkins = workspace.list_checkins(
-        session, me.store_ids, start, start + dt.timedelta(days=days)
-    )
+    checkins = workspace.list_checkins(session, me.store_ids, start, last)
     _audit("view_upcoming", detail={"from": start.isoformat(), "days": days})
     session.commit()
     by_date: dict[dt.date, list[Any]] = {}
@@ -334,9 +333,27 @@ def upcoming() -> str:
         "workspace/upcoming.html",
         by_date=by_date,
         start=start,
+        last=last,
         days=days,
+        days_range=(MIN_UPCOMING_DAYS, MAX_UPCOMING_DAYS),
         statuses=list(CheckinStatus),
     )
+
+
+MIN_UPCOMING_DAYS, DEFAULT_UPCOMING_DAYS, MAX_UPCOMING_DAYS = 1, 14, 62
+
+
+def upcoming_days(raw: str | None) -> int:
+    """The Upcoming page's `?days=`: how many fill dates to show, counting `from` itself.
+
+    One rule for every value: a whole number is clamped to 1..62 (0 and negatives show one
+    day, a huge number two months); anything else, or nothing, shows two weeks.
+    """
+    try:
+        days = int(raw or "")
+    except ValueError:
+        return DEFAULT_UPCOMING_DAYS
+    return min(max(days, MIN_UPCOMING_DAYS), MAX_UPCOMING_DAYS)
 
 
 @bp.get("/patients/<int:patient_id>")
