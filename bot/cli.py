@@ -143,7 +143,8 @@ def _progress(path: Path) -> Iterator[Iterable[str]]:
 def _store_setting_option(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """`--name-with-dashes` for a store setting, explained by the validator's own rule."""
     field = next(f for f in store_settings.FIELDS if f.name == name)
-    return click.option(f"--{name.replace('_', '-')}", name, help=field.rule)
+    metavar = "N" if field.numeric else field.metavar
+    return click.option(f"--{name.replace('_', '-')}", name, metavar=metavar, help=field.rule)
 
 
 @click.command("create-store")

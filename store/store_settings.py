@@ -77,6 +77,7 @@ class Field:
     parse: Parser  # raises ValueError with a message for the user
     optional: bool = False  # blank means "none" (else blank is refused)
     numeric: bool = False  # a whole number: the page asks for a numeric keyboard
+    metavar: str = "TEXT"  # how `--help` shows the value
 
 
 def _text(max_len: int) -> Parser:
@@ -144,6 +145,7 @@ FIELDS: tuple[Field, ...] = (
         "The Twilio number texts come from; blank: the default sender.",
         _phone,
         optional=True,
+        metavar="E164",
     ),
     Field(
         "messaging_service_sid",
@@ -164,6 +166,7 @@ FIELDS: tuple[Field, ...] = (
         "Send window",
         "Local hours, HH:MM-HH:MM within 08:00-20:00.",
         _send_window,
+        metavar="HH:MM-HH:MM",
     ),
     Field(
         "reminder_delay_hours",
