@@ -8,10 +8,14 @@ from bot import create_app
 from bot.config import ConfigError
 from scheduler.cli import init_app as init_scheduler_commands
 
+EX_CONFIG = 78
+GUNICORN_APP_LOAD_ERROR = 4
+
 try:
     app = create_app()
 except ConfigError as error:
     # A clear one-line message beats a traceback for a mistyped environment variable.
     print(f"medsync-bot: configuration error: {error}", file=sys.stderr)
-    sys.exit(78)  # EX_CONFIG
+    # gunicorn boots a new worker after any other exit code, forever; 4 makes it stop.
+    sys.exit(GUNICORN_APP_LOAD_ERROR if "gunicorn" in sys.modules else EX_CONFIG)
 init_scheduler_commands(app)  # `tick` and `run-scheduler` (bot/ never imports scheduler/)

@@ -11,6 +11,7 @@ SQLite file per run.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -27,18 +28,19 @@ MEDS_PER_PATIENT = 5
 
 
 def write_csv(path: Path, rows: int) -> None:
-    """Write `rows` medicine rows, five per patient."""
+    """Write `rows` medicine rows, five per patient, anchored in the coming weeks."""
+    first_anchor = dt.date.today() + dt.timedelta(days=2)  # never in the past: those are refused
     with path.open("w", encoding="utf-8") as out:
         out.write(HEADER)
         for n in range(rows):
             patient = n // MEDS_PER_PATIENT
             phone = f"(202) 555-{patient % 10000:04d}"
-            day = 1 + patient % 28
+            anchor = first_anchor + dt.timedelta(days=patient % 28)
             language = "es" if patient % 5 == 0 else "en"
             medicine = f"Drug {n % MEDS_PER_PATIENT} 10 mg"
             out.write(
                 f"P{patient},Pat{patient},Last{patient},{phone},{language},"
-                f"2026-12-{day:02d},2026-01-01,{medicine},maintenance,30,30,1\n"
+                f"{anchor},2026-01-01,{medicine},maintenance,30,30,1\n"
             )
 
 

@@ -17,7 +17,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     """
     from flask_wtf.csrf import CSRFProtect
 
-    from bot import access, api, devphone, health, workspace
+    from bot import access, api, devphone, errors, health, workspace
     from bot.cli import init_app as init_cli
     from bot.config import load_settings
     from bot.extensions import init_app as init_extensions
@@ -47,6 +47,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     app.register_blueprint(csrf.exempt(init_webhooks()))
     api.init_app(app)
     csrf.exempt(api.bp)
+    errors.init_app(app)
     workspace.init_app(app)
     # Signs what the browser asks, so it exists only with the console transport.
     devphone.init_app(app)

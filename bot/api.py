@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Flask, g, request
-from werkzeug.exceptions import HTTPException
 
 from bot.access import Staff, api_error, token_required
 from bot.extensions import db_session
@@ -24,16 +23,7 @@ TRANSCRIPT_PAGE_SIZE = 500
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    # At app level: a 404 or 405 under /api/ is raised by routing, before any blueprint runs.
-    app.register_error_handler(HTTPException, _json_error)
-
-
-def _json_error(error: HTTPException) -> Any:
-    """Answer API errors as JSON, never an HTML page or a stack trace; pages stay HTML."""
-    if not request.path.startswith("/api/"):
-        return error
-    return api_error(error.code or 500, error.description or error.name)
+    app.register_blueprint(bp)  # errors under /api/ are JSON: bot/errors.py
 
 
 def _me() -> Staff:

@@ -6,9 +6,8 @@ registered by wsgi.py, so that bot/ never imports scheduler/.
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from flask.cli import with_appcontext
 
 from bot.extensions import db_session, resources, settings
 from bot.security import hash_api_token, hash_password, new_api_token
-from store import importer, migrate
+from store import importer, migrate, store_settings
 from store.audit import record_audit
 from store.models import Role, Store, utcnow
 from store.staff import (
@@ -27,10 +26,8 @@ from store.staff import (
     ensure_store,
     get_store,
     get_user,
-    upsert_store,
     upsert_user,
 )
-from store.validate import is_timezone, normalize_phone
 
 
 def init_app(app: Flask) -> None:
@@ -109,6 +106,7 @@ def import_patients(csv_file: Path, store_code: str | None, dry_run: bool) -> No
                 lines,
                 default_store=default_store,
                 on_reject=report_rejected,
+                now=utcnow(),
                 commit=not dry_run,
             )
     except importer.ImportFileError as error:
@@ -142,106 +140,47 @@ def _progress(path: Path) -> Iterator[Iterable[str]]:
             yield lines()
 
 
+def _store_setting_option(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`--name-with-dashes` for a store setting, explained by the validator's own rule."""
+    field = next(f for f in store_settings.FIELDS if f.name == name)
+    metavar = "N" if field.numeric else field.metavar
+    return click.option(f"--{name.replace('_', '-')}", name, metavar=metavar, help=field.rule)
+
+
 @click.command("create-store")
 @click.argument("code")
-@click.option("--name", required=True)
-@click.option("--phone", required=True, help="Callback number patients can call.")
-@click.option("--timezone", required=True, help="IANA name, e.g. America/Chicago.")
-@click.option("--from-number", help="Twilio number (E.164) this store sends from.")
-@click.option("--messaging-service-sid", help="Twilio Messaging Service (MG...) to send with.")
-@click.option(
-    "--lead-days",
-    type=click.IntRange(3, 7),
-    help="Days before the anchor date the check-in starts (3 to 7; default 7).",
-)
-@click.option(
-    "--send-window",
-    metavar="HH:MM-HH:MM",
-    help="Local hours outreach may be sent, within 08:00-20:00 (default 09:00-19:00).",
-)
-@click.option(
-    "--reminder-delay-hours",
-    type=click.IntRange(1, 72),
-    help="Hours without a reply before the reminder (1 to 72; default 24).",
-)
-@click.option(
-    "--unreachable-days",
-    type=click.IntRange(0, 6),
-    help="Days before the anchor date an unanswered check-in goes to staff (default 3).",
-)
+@_store_setting_option("name")
+@_store_setting_option("phone")
+@_store_setting_option("timezone")
+@_store_setting_option("from_number")
+@_store_setting_option("messaging_service_sid")
+@_store_setting_option("lead_days")
+@_store_setting_option("send_window")
+@_store_setting_option("reminder_delay_hours")
+@_store_setting_option("unreachable_days")
 @with_appcontext
-def create_store(
-    code: str,
-    name: str,
-    phone: str,
-    timezone: str,
-    from_number: str | None,
-    messaging_service_sid: str | None,
-    lead_days: int | None,
-    send_window: str | None,
-    reminder_delay_hours: int | None,
-    unreachable_days: int | None,
-) -> None:
-    """Create or update a store (options not given keep their current or default value)."""
-    window = _send_window_option(send_window) if send_window else None
-    values = StoreFields(
-        name=name.strip(),
-        phone=_phone_option("--phone", phone),
-        timezone=timezone,
-        from_number=_phone_option("--from-number", from_number) if from_number else None,
-        messaging_service_sid=messaging_service_sid,
-    )
-    if not is_timezone(timezone):
-        raise click.BadParameter(f"unknown timezone {timezone!r}", param_hint="--timezone")
-    if messaging_service_sid and not messaging_service_sid.startswith("MG"):
-        raise click.BadParameter("must start with MG", param_hint="--messaging-service-sid")
-    if not name.strip() or not code.strip() or len(code) > 32:
-        raise click.UsageError("CODE (up to 32 characters) and --name must not be empty")
+def create_store(code: str, **typed: str | None) -> None:
+    """Create or update a store (options not given keep their current or default value).
+
+    --name, --phone and --timezone are required for a new store. The rules are those of the
+    admin's Stores page (store/store_settings.py); every wrong option is reported at once.
+    """
+    code = code.strip()
+    if not code or len(code) > 32:
+        raise click.UsageError("CODE must be 1 to 32 characters")
     session = db_session()
-    store, created = upsert_store(session, code.strip(), values)
-    if window is not None:
-        store.window_start_minute, store.window_end_minute = window
-    store.lead_days = lead_days or store.lead_days or 7
-    store.reminder_delay_hours = reminder_delay_hours or store.reminder_delay_hours or 24
-    if unreachable_days is not None:
-        store.unreachable_days = unreachable_days
-    elif store.unreachable_days is None:
-        store.unreachable_days = 3
-    if store.unreachable_days > store.lead_days:
-        raise click.BadParameter(
-            f"must not exceed the lead days ({store.lead_days}): the check-in would go to"
-            " staff before it starts",
-            param_hint="--unreachable-days",
-        )
+    store = get_store(session, code)
+    current = store_settings.settings_of(store) if store is not None else None
+    region = store.region if store is not None else "US"
+    try:
+        values = store_settings.check_store_settings(typed, current, region=region)
+    except store_settings.StoreSettingsError as error:
+        lines = [f"--{name.replace('_', '-')}: {message}" for name, message in error.errors.items()]
+        raise click.UsageError("\n".join(lines)) from None
+    store, created = store_settings.save_store(session, code, values)
     record_audit(session, "create_store", actor="cli", store_id=store.id, target=store.code)
     session.commit()
     click.echo(f"store {store.code} {'created' if created else 'updated'}")
-
-
-def _send_window_option(value: str) -> tuple[int, int]:
-    """Parse HH:MM-HH:MM into minutes after midnight, within SPEC 7's 08:00 to 20:00."""
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
-    if match is None:
-        raise click.BadParameter(
-            f"expected HH:MM-HH:MM, e.g. 09:00-19:00, not {value!r}", param_hint="--send-window"
-        )
-    sh, sm, eh, em = (int(part) for part in match.groups())
-    if sm > 59 or em > 59:
-        raise click.BadParameter(f"not a time of day: {value!r}", param_hint="--send-window")
-    start, end = sh * 60 + sm, eh * 60 + em
-    if not 8 * 60 <= start < end <= 20 * 60:
-        raise click.BadParameter(
-            f"must start before it ends and lie within 08:00-20:00, not {value!r}",
-            param_hint="--send-window",
-        )
-    return start, end
-
-
-def _phone_option(option: str, value: str) -> str:
-    e164 = normalize_phone(value)
-    if e164 is None:
-        raise click.BadParameter(f"not a valid phone number: {value!r}", param_hint=option)
-    return e164
 
 
 @click.command("create-user")

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
 from store.validate import is_timezone, normalize_phone
 
 
@@ -122,7 +126,7 @@ class Settings:
                 raise ConfigError("SECRET_KEY is required (or set MEDSYNC_DEMO=1 for a demo)")
             secret = _demo_secret(instance)
         return cls(
-            database_url=get.text("DATABASE_URL")
+            database_url=get.database_url("DATABASE_URL")
             or f"sqlite:///{(instance / 'medsync.sqlite3').as_posix()}",
             secret_key=secret,
             demo=demo,
@@ -147,8 +151,57 @@ class Settings:
 
 
 def load_settings(instance_path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Read settings from `env` (default: the process environment)."""
-    return Settings.from_env(os.environ if env is None else env, instance_path)
+    """Read settings from `env` (default: the process environment).
+
+    A `flask` command run without `SECRET_KEY` also reads the demo's settings that
+    scripts/run.sh left in the instance folder, so the README's commands work in a second
+    terminal as they are written.
+    """
+    if env is None:
+        env = os.environ
+        if _on_flask_command_line():
+            env = with_demo_env(env, Path(instance_path))
+    return Settings.from_env(env, instance_path)
+
+
+DEMO_ENV_FILE = "demo.env"
+
+
+def with_demo_env(env: Mapping[str, str], instance: Path) -> Mapping[str, str]:
+    """`env` over the settings in `instance/demo.env`, when `env` has no SECRET_KEY.
+
+    The file is written by scripts/run.sh. A deployment always sets SECRET_KEY, so a
+    leftover file can never turn it into a demo; without one the alternative is an error.
+    The environment wins over the file, name by name.
+    """
+    path = instance / DEMO_ENV_FILE
+    if env.get("SECRET_KEY", "").strip() or not path.is_file():
+        return env
+    return {**read_env_file(path), **env}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse NAME=value lines (blank lines and # comments skipped; no quoting)."""
+    known = {setting.name for setting in SETTINGS}
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ConfigError(f"{path} line {number}: expected SETTING=value")
+        if name not in known:
+            raise ConfigError(f"{path} line {number}: {name!r} is not a setting")
+        values[name] = value.strip()
+    return values
+
+
+def _on_flask_command_line() -> bool:
+    # gunicorn imports wsgi.py outside any click command: the web tier of a deployment
+    # never picks up the demo file, whatever is left in its instance folder.
+    return click.get_current_context(silent=True) is not None
 
 
 class _Reader:
@@ -218,6 +271,35 @@ class _Reader:
             raise ConfigError(f"{name} must not carry a query or fragment")
         return value.rstrip("/")
 
+    def database_url(self, name: str) -> str | None:
+        """A URL for a backend we support, whose SQLite folder exists.
+
+        Checked here because SQLAlchemy only complains at the first connection, with a
+        traceback that hides the variable's name.
+        """
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ConfigError(
+                f"{name} is not a database URL: {_without_password(value)!r} "
+                "(e.g. postgresql+psycopg://user@host/db or sqlite:////path/to/file.sqlite3)"
+            ) from None
+        if url.drivername == "postgres" or url.drivername.startswith("postgres+"):
+            raise ConfigError(
+                f"{name} starts with postgres://, which SQLAlchemy does not accept: "
+                "write postgresql+psycopg:// instead"
+            )
+        if url.drivername not in SUPPORTED_DATABASE_DRIVERS:
+            raise ConfigError(
+                f"{name} must be a PostgreSQL (postgresql+psycopg://) or SQLite (sqlite:///) "
+                f"URL, not {url.drivername}://"
+            )
+        _check_sqlite_folder(name, url)
+        return value
+
     def phone(self, name: str) -> str | None:
         value = self.text(name)
         if value is None:
@@ -236,6 +318,33 @@ class _Reader:
                 f"{name} must be an IANA timezone like America/Chicago, not {value!r}"
             )
         return value
+
+
+# The drivers we install and test (requirements.txt); SQLAlchemy 2.1's `postgresql://` is psycopg.
+SUPPORTED_DATABASE_DRIVERS = frozenset(
+    {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"}
+)
+
+
+def _check_sqlite_folder(name: str, url: URL) -> None:
+    """SQLite creates the file but not its folder: say so before the first connection."""
+    if url.get_backend_name() != "sqlite":
+        return
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    folder = Path(database).parent
+    if not folder.is_dir():
+        raise ConfigError(f"{name} points at a SQLite file in a missing folder: {folder}")
+
+
+def _without_password(value: str) -> str:
+    """Echo a URL back without whatever sits between the user and `@` (a password, usually)."""
+    credentials, at, host = value.rpartition("@")
+    if not at:
+        return value
+    scheme, sep, user = credentials.rpartition("://")
+    return f"{scheme}{sep}{user.split(':', 1)[0]}:***@{host}"
 
 
 def _demo_secret(instance: Path) -> str:

@@ -46,16 +46,29 @@ def is_gsm7(text: str) -> bool:
     return GSM7.issuperset(text)
 
 
+def sms_units(text: str) -> int:
+    """Return the room `text` takes in a segment: GSM-7 septets, or UCS-2 code units."""
+    if is_gsm7(text):
+        return len(text) + sum(map(GSM7_EXTENSION.__contains__, text))
+    return len(text.encode("utf-16-le")) // 2  # an emoji is two UCS-2 units
+
+
+def single_segment_limit(text: str) -> int:
+    """Return how many units one segment holds for `text`: 160 in GSM-7, else 70."""
+    return GSM7_SINGLE if is_gsm7(text) else UCS2_SINGLE
+
+
+def outside_gsm7(text: str) -> list[str]:
+    """Return the distinct characters of `text` that force UCS-2, in order of appearance."""
+    return list(dict.fromkeys(char for char in text if char not in GSM7))
+
+
 def segment_count(text: str) -> int:
     """Return how many SMS segments `text` takes (0 for an empty text)."""
     if not text:
         return 0
-    if is_gsm7(text):
-        units = len(text) + sum(map(GSM7_EXTENSION.__contains__, text))
-        single, part = GSM7_SINGLE, GSM7_PART
-    else:
-        units = len(text.encode("utf-16-le")) // 2  # an emoji is two UCS-2 units
-        single, part = UCS2_SINGLE, UCS2_PART
+    units, single = sms_units(text), single_segment_limit(text)
+    part = GSM7_PART if single == GSM7_SINGLE else UCS2_PART
     return 1 if units <= single else math.ceil(units / part)
 
 

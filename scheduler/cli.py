@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from bot.extensions import resources
 from scheduler import runner
 
 
@@ -38,6 +39,13 @@ def parse_now(value: str | None) -> dt.datetime:
 @click.command("tick")
 @click.option("--now", "now_text", help="Run the pass as of this ISO 8601 time (default: now).")
 @click.option(
+    "--next",
+    "to_next",
+    is_flag=True,
+    help="Console transport only: run the pass as of the next moment an open check-in waits "
+    "for (a send window opening, a reminder's delay), so the next outreach happens now.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=runner.DEFAULT_WORKERS,
@@ -45,10 +53,17 @@ def parse_now(value: str | None) -> dt.datetime:
     help="Check-ins handled at once.",
 )
 @with_appcontext
-def tick(now_text: str | None, workers: int) -> None:
+def tick(now_text: str | None, to_next: bool, workers: int) -> None:
     """Run one scheduler pass and print what it did."""
     now = parse_now(now_text)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if to_next:
+        if now_text is not None:
+            raise click.UsageError("give --now or --next, not both")
+        # Running ahead of the clock would reach real patients outside their send window.
+        if resources().settings.transport != "console":
+            raise click.UsageError("--next runs ahead of the clock: console transport only")
+        now = runner.next_outreach_time(app, now)
     report = runner.run_once(app, now, workers=workers)
     click.echo(f"pass at {now.isoformat()}")
     click.echo(report.summary())

@@ -18,6 +18,7 @@ from bot.extensions import resources
 from bot.outreach import Defaults, Urls
 from bot.transports import Transport, default_sender, make_transport
 from scheduler.jobs import PassReport, run_pass
+from store import checkins
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,17 @@ def run_once(
             defaults=Defaults(config.pharmacy_store_code, default_sender(config)),
             workers=workers,
         )
+
+
+def next_outreach_time(app: Flask, now: dt.datetime) -> dt.datetime:
+    """`now`, or the later moment the earliest open check-in is waiting for.
+
+    That is usually the opening of tomorrow's send window, or a reminder's delay: a pass as
+    of it makes the next outreach happen at once, which is what the demo wants at any hour.
+    """
+    with app.app_context(), resources().db.sessions() as session:
+        due = checkins.earliest_next_attempt(session)
+    return max(now, due) if due is not None else now
 
 
 def serve(app: Flask, workers: int = DEFAULT_WORKERS) -> None:

@@ -189,6 +189,14 @@ def _due_clause(now: dt.datetime) -> list[object]:
     ]
 
 
+def earliest_next_attempt(session: Session) -> dt.datetime | None:
+    """When the open check-in due soonest is due (None when none waits for a time)."""
+    query = select(func.min(Checkin.next_attempt_at)).where(
+        Checkin.status.in_(OPEN_CHECKIN_STATUSES)
+    )
+    return session.scalar(query)
+
+
 def list_due_checkin_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
     """Return ids of open check-ins due by `now` and not claimed, earliest first.
 

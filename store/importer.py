@@ -8,6 +8,8 @@ an upsert keyed on (store, patient_id) and (patient, medication):
 * running the same file twice changes nothing and says so;
 * a patient's anchor date, details or medicine list change in place; medicines that are no
   longer in the file for a patient that is, are removed;
+* an anchor date before the patient's local today is refused: the scheduler would roll it on
+  to the next cycle, and the next import would put it back;
 * memory stays bounded on large files: rows are applied in batches and each batch is flushed
   and forgotten. Which patients and medicines a run has already seen is stamped on the rows
   themselves (`import_run`), not kept in memory.
@@ -23,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session, selectinload
@@ -109,6 +112,7 @@ class ImportRow:
     patient_id: str
     patient: PatientFields
     anchor_date: dt.date
+    local_today: dt.date  # where the patient lives (their timezone, else the store's)
     cycle_days: int
     medication: str
     medicine: MedicineFields
@@ -167,6 +171,7 @@ RejectHandler = Callable[[int, str], None]
 class _StoreInfo:
     id: int
     region: str
+    timezone: str
 
 
 @dataclass
@@ -176,6 +181,7 @@ class _Run:
     id: str
     stores: dict[str, _StoreInfo]
     default_store: str
+    now: dt.datetime
     report: ImportReport = field(default_factory=ImportReport)
     # Patients with a rejected row keep the medicines the file did not list: a typo in one
     # row must not delete that medicine from the patient's profile.
@@ -193,18 +199,23 @@ def import_patients(
     *,
     default_store: str,
     on_reject: RejectHandler,
+    now: dt.datetime,
     commit: bool = True,
 ) -> ImportReport:
     """Import the CSV text `lines` and return the report.
+
+    `now` (aware) gives each patient's local today, before which an anchor date is refused.
 
     With `commit`, each batch is committed as it completes, so a crash part-way keeps the
     batches already done (and a rerun finishes the job). Without it, everything is flushed
     and then rolled back: a dry run that still exercises every database constraint.
     """
-    stores = {s.code: _StoreInfo(s.id, s.region) for s in session.scalars(select(Store))}
+    stores = {
+        s.code: _StoreInfo(s.id, s.region, s.timezone) for s in session.scalars(select(Store))
+    }
     if default_store not in stores:
         raise ImportFileError(f"unknown store {default_store!r}")
-    run = _Run(id=uuid.uuid4().hex, stores=stores, default_store=default_store)
+    run = _Run(id=uuid.uuid4().hex, stores=stores, default_store=default_store, now=now)
     try:
         batch: list[ImportRow] = []
         for row in _read_rows(lines, run, on_reject):
@@ -302,6 +313,7 @@ def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
         patient_id=cell.text("patient_id", max_len=64),
         patient=patient,
         anchor_date=anchor_date,
+        local_today=run.now.astimezone(ZoneInfo(timezone or store.timezone)).date(),
         cycle_days=cell.integer("cycle_days", 7, 365) or 30,
         medication=" ".join(cell.text("medication", max_len=200).split()),
         medicine=medicine,
@@ -399,6 +411,9 @@ def _apply_batch(
     for row in batch:
         key = (row.store_id, row.patient_id)
         patient = patients.get(key)
+        if row.anchor_date < row.local_today:
+            run.reject(on_reject, row.row, _past_anchor_reason(row, patient), row.key)
+            continue
         if patient is None:
             patient = patients[key] = Patient(
                 store_id=row.store_id, external_id=row.patient_id, medicines=[]
@@ -420,6 +435,19 @@ def _apply_batch(
             if _set_enrollment(patient, row):
                 run.report.enrollments_changed += 1
         _apply_medicine(patient, row, run, on_reject)
+
+
+def _past_anchor_reason(row: ImportRow, patient: Patient | None) -> str:
+    """Say why a past anchor date is refused, and what staff should do about it."""
+    past = f"anchor_date {row.anchor_date} is in the past (today is {row.local_today})"
+    stored = patient.enrollment.anchor_date if patient and patient.enrollment else None
+    if stored is not None and stored >= row.local_today:
+        # The scheduler rolled the anchor on a cycle; the pharmacy system still has the old one.
+        return (
+            f"{past}; this patient's anchor date is already {stored}: "
+            "update it in the pharmacy system, or leave the row out"
+        )
+    return f"{past}: export the patient's next anchor date"
 
 
 def _apply_medicine(patient: Patient, row: ImportRow, run: _Run, on_reject: RejectHandler) -> None:

@@ -25,7 +25,7 @@
     thread.replaceChildren(...info.messages.map((m) => {
       const li = document.createElement("li");
       li.className = (m.mine ? "mine " : "") + m.channel;
-      li.textContent = m.body || (m.recording ? "🎙 recording" : (m.channel === "voice" ? "📞 call" : ""));
+      li.textContent = m.body || (m.recording ? "[recording]" : (m.channel === "voice" ? "[call]" : ""));
       return li;
     }));
     if (atBottom) thread.scrollTop = thread.scrollHeight;
@@ -53,7 +53,7 @@
     $("spoken").replaceChildren();
     for (const verb of response.children) {
       const said = verb.tagName === "Gather" ? verb.querySelectorAll("Say") : (verb.tagName === "Say" ? [verb] : []);
-      for (const say of said) { const li = document.createElement("li"); li.textContent = "🔊 " + say.textContent; $("spoken").append(li); }
+      for (const say of said) { const li = document.createElement("li"); li.textContent = "Heard: " + say.textContent; $("spoken").append(li); }
       if (verb.tagName === "Gather") call.gather = verb.getAttribute("action");
       if (verb.tagName === "Record") call.record = verb.getAttribute("action");
       if (verb.tagName === "Redirect" && !call.redirect) call.redirect = verb.textContent;

@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TextIO
 
 from bot.transports.base import Sender, SendResult, mask_phone
 from bot.transports.fake import FakeTransport
+
+CONSOLE_SMS_STATUS = "sent"
 
 
 def random_hex() -> str:
@@ -53,6 +56,10 @@ class ConsoleTransport(FakeTransport):
         )
         if result.ok:
             self._print(f"[console sms] to={mask_phone(to)} from={_label(sender)}: {body}")
+            # No carrier will ever call back to move a console text past "queued": printing
+            # it is the sending, so the transcript reads "sent" at once.
+            result = replace(result, status=CONSOLE_SMS_STATUS)
+            self.sent[-1] = replace(self.sent[-1], result=result)
         return result
 
     def place_call(

@@ -17,20 +17,16 @@ from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from bot import outreach
 from bot.access import Staff, admin_required, authenticate, login_required, staff_member
-from bot.extensions import db_session, resources
+from bot.extensions import db_session
 from bot.planning_cli import plan_for_patient
 from bot.security import hash_password
-from bot.webhooks import defaults, urls
 from bot.workspace.forms import (
     OUTCOMES,
     CandidatesForm,
     EmptyForm,
     LoginForm,
     ResolveForm,
-    StoreForm,
-    TextPatientForm,
     UserForm,
 )
 from planning.candidates import find_candidates
@@ -38,8 +34,8 @@ from planning.fills import FillsFileError, group_by_patient, read_fills
 from store import queue, staff, workspace
 from store.audit import record_audit
 from store.importer import ImportFileError, check_utf8
-from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, Store, utcnow
-from store.validate import display_phone, is_timezone, normalize_phone
+from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, utcnow
+from store.validate import display_phone
 
 MAX_FILLS_UPLOAD = 20 * 1024 * 1024
 # Messages per page of a transcript (item and patient pages); "Earlier messages" pages back.
@@ -69,6 +65,8 @@ STATUS_FILTERS = {
 
 def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
+    from bot.workspace import stores, texting  # noqa: F401  (their views join bp)
+
     app.register_blueprint(bp)
 
     @app.template_filter("sentence")
@@ -85,7 +83,9 @@ def init_app(app: Flask) -> None:
             "kind_label": lambda kind: KIND_LABELS.get(QueueKind(kind), str(kind)),
             "display_phone": display_phone,
             "local_time": _local_time,
-            "logout_form": EmptyForm(),
+            # Rendered, never read from this request: an error page for a body too large
+            # must not parse it again.
+            "logout_form": EmptyForm(formdata=None),
         }
 
 
@@ -255,7 +255,6 @@ def item_page(item_id: int) -> str:
         prn=[m for m in patient.medicines if m.med_type is MedType.PRN] if patient else [],
         claim_form=EmptyForm(),
         resolve_form=ResolveForm(),
-        text_form=TextPatientForm(),
         may_resolve=staff_member().may_resolve(item.kind),
         outcomes=dict(OUTCOMES),
     )
@@ -309,45 +308,6 @@ def resolve(item_id: int) -> str | Response:
     return redirect(url_for("workspace.item_page", item_id=item.id))
 
 
-@bp.post("/items/<int:item_id>/text")
-@login_required
-def text(item_id: int) -> Response:
-    """Text the patient from the item; the text goes through the sending adapter."""
-    item = _item_or_404(item_id)
-    form = TextPatientForm()
-    if item.patient is None or not form.validate_on_submit():
-        flash("Write a message to send.", "error")
-        return redirect(url_for("workspace.item_page", item_id=item.id))
-    session = db_session()
-    try:
-        sent = outreach.text_patient(
-            session,
-            item.patient,
-            form.body.data,
-            utcnow(),
-            checkin_id=item.checkin_id,
-            transport=resources().transport,
-            urls=urls(),
-            defaults=defaults(),
-        )
-    except outreach.CannotText as refusal:
-        flash(str(refusal), "error")
-        return redirect(url_for("workspace.item_page", item_id=item.id))
-    _audit(
-        "text_patient",
-        store_id=item.store_id,
-        patient_id=item.patient_id,
-        target=f"item:{item.id}",
-        detail={"outcome": sent.value},
-    )
-    session.commit()
-    flash(
-        "Text sent." if sent.value == "sent" else f"Text not sent: {sent.value}.",
-        "ok" if sent.value == "sent" else "error",
-    )
-    return redirect(url_for("workspace.item_page", item_id=item.id))
-
-
 # --- Upcoming fills and patients --------------------------------------------------------------
 
 
@@ -360,11 +320,10 @@ def upcoming() -> str:
         start = dt.date.fromisoformat(request.args.get("from", ""))
     except ValueError:
         start = dt.date.today()
-    days = min(max(request.args.get("days", 14, type=int) or 14, 1), 62)
+    days = upcoming_days(request.args.get("days"))
+    last = start + dt.timedelta(days=days - 1)  # `days` fill dates, `from` the first
     session = db_session()
-    checkins = workspace.list_checkins(
-        session, me.store_ids, start, start + dt.timedelta(days=days)
-    )
+    checkins = workspace.list_checkins(session, me.store_ids, start, last)
     _audit("view_upcoming", detail={"from": start.isoformat(), "days": days})
     session.commit()
     by_date: dict[dt.date, list[Any]] = {}
@@ -374,9 +333,27 @@ def upcoming() -> str:
         "workspace/upcoming.html",
         by_date=by_date,
         start=start,
+        last=last,
         days=days,
+        days_range=(MIN_UPCOMING_DAYS, MAX_UPCOMING_DAYS),
         statuses=list(CheckinStatus),
     )
+
+
+MIN_UPCOMING_DAYS, DEFAULT_UPCOMING_DAYS, MAX_UPCOMING_DAYS = 1, 14, 62
+
+
+def upcoming_days(raw: str | None) -> int:
+    """The Upcoming page's `?days=`: how many fill dates to show, counting `from` itself.
+
+    One rule for every value: a whole number is clamped to 1..62 (0 and negatives show one
+    day, a huge number two months); anything else, or nothing, shows two weeks.
+    """
+    try:
+        days = int(raw or "")
+    except ValueError:
+        return DEFAULT_UPCOMING_DAYS
+    return min(max(days, MIN_UPCOMING_DAYS), MAX_UPCOMING_DAYS)
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -483,70 +460,3 @@ def admin_users() -> str | Response:
     return render_template(
         "workspace/admin_users.html", users=workspace.list_users(session, me.store_ids), form=form
     )
-
-
-@bp.route("/admin/stores", methods=["GET"])
-@login_required
-@admin_required
-def admin_stores() -> str:
-    session = db_session()
-    stores = workspace.list_stores(session, staff_member().store_ids)
-    forms = {s.id: _store_form(s) for s in stores}
-    return render_template("workspace/admin_stores.html", stores=stores, forms=forms)
-
-
-def _store_form(store: Store) -> StoreForm:
-    form = StoreForm(formdata=None)
-    form.name.data, form.phone.data, form.timezone.data = (
-        store.name,
-        display_phone(store.phone),
-        store.timezone,
-    )
-    form.window.data = f"{store.window_start:%H:%M}-{store.window_end:%H:%M}"
-    form.lead_days.data = store.lead_days
-    return form
-
-
-@bp.post("/admin/stores/<int:store_id>")
-@login_required
-@admin_required
-def admin_store_update(store_id: int) -> Response:
-    """Update a store's name, number, timezone, send window and lead days."""
-    session = db_session()
-    store = next(
-        (s for s in workspace.list_stores(session, staff_member().store_ids) if s.id == store_id),
-        None,
-    )
-    if store is None:
-        abort(404)
-    form = StoreForm()
-    problem = _store_problem(form) if form.validate_on_submit() else "Check the fields."
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("workspace.admin_stores"))
-    start, end = (_minutes(part) for part in form.window.data.split("-"))
-    store.name = form.name.data.strip()
-    store.phone = normalize_phone(form.phone.data, store.region) or store.phone
-    store.timezone = form.timezone.data.strip()
-    store.window_start_minute, store.window_end_minute = start, end
-    store.lead_days = form.lead_days.data
-    _audit("update_store", store_id=store.id, target=store.code)
-    session.commit()
-    flash(f"Store {store.code} updated.", "ok")
-    return redirect(url_for("workspace.admin_stores"))
-
-
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _store_problem(form: StoreForm) -> str | None:
-    if normalize_phone(form.phone.data, "US") is None:
-        return "The callback number is not a valid phone number."
-    if not is_timezone(form.timezone.data.strip()):
-        return "Unknown timezone; use a name like America/Chicago."
-    start, end = (_minutes(part) for part in form.window.data.split("-"))
-    if not (8 * 60 <= start < end <= 20 * 60):
-        return "The send window must lie within 08:00-20:00 and start before it ends."
-    return None

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -50,6 +50,8 @@ class ResolveForm(FlaskForm):  # type: ignore[misc]
 
 class TextPatientForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField("Message to the patient", validators=[DataRequired(), Length(max=300)])
+    # Ticked on the confirmation step, after the page warned that the text names a medicine.
+    confirm_medicine_names = BooleanField("Send it with the medicine name anyway")
 
 
 class UserForm(FlaskForm):  # type: ignore[misc]
@@ -66,17 +68,6 @@ class UserForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         "Initial password", validators=[DataRequired(), Length(min=10, max=200)]
     )
-
-
-class StoreForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    phone = StringField("Callback number", validators=[DataRequired(), Length(max=40)])
-    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
-    window = StringField(
-        "Send window",
-        validators=[DataRequired(), Regexp(r"^\d\d:\d\d-\d\d:\d\d$", message="Use HH:MM-HH:MM")],
-    )
-    lead_days = IntegerField("Lead days", validators=[NumberRange(min=3, max=7)])
 
 
 class CandidatesForm(FlaskForm):  # type: ignore[misc]

@@ -13,8 +13,11 @@ def test_it_answers_503_when_the_database_is_down(tmp_path) -> None:  # type: ig
     from bot import create_app
     from tests.conftest import TEST_ENV
 
-    missing = tmp_path / "no" / "such" / "dir" / "db.sqlite3"
-    app = create_app({**TEST_ENV, "DATABASE_URL": f"sqlite:///{missing}"})
+    # A folder where the database file should be: valid settings, no database behind them.
+    # (A file in a missing folder is refused at start now, by bot.config.)
+    unopenable = tmp_path / "db.sqlite3"
+    unopenable.mkdir()
+    app = create_app({**TEST_ENV, "DATABASE_URL": f"sqlite:///{unopenable}"})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"

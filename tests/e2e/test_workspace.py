@@ -204,13 +204,64 @@ def test_texting_the_patient_goes_through_the_adapter_into_the_transcript(
     assert "text_patient" in audit_actions(session)
 
 
-def test_a_too_long_text_is_refused_and_nothing_is_sent(app: Flask, world: dict[str, int]) -> None:
+def test_a_too_long_text_is_refused_and_the_typed_words_are_kept(
+    app: Flask, world: dict[str, int]
+) -> None:
     fake = FakeTransport()
     app.extensions["medsync"].transport = fake
     me = StaffClient.signed_in(app, "pharm@a.org")
-    me.post(f"/items/{world['med_a']}/text", {"body": "x" * 200})
+    words = "Por favor llámenos: " + "x" * 60
+    response = me.post(f"/items/{world['med_a']}/text", {"body": words})
+    assert response.status_code == 400
     assert fake.sent == []
-    assert "Too long for one text" in me.get(f"/items/{world['med_a']}").get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Too long for one text: 96 characters with the pharmacy name, 70 fit." in page
+    assert "Some characters (á) make a text shorter: up to 70 characters instead of 160." in page
+    assert f"\n{words}</textarea>" in page  # the words are still in the box
+
+
+def test_a_text_naming_a_medicine_needs_a_confirmation_without_phi_ok(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    fake = FakeTransport()
+    app.extensions["medsync"].transport = fake
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    words = "Your Metformin is ready for pickup."
+    first = me.post(f"/items/{world['med_a']}/text", {"body": words})
+    assert first.status_code == 200 and fake.sent == []
+    page = first.get_data(as_text=True)
+    assert (
+        "This text names a medicine (metformin) and this patient has not agreed to medicine "
+        "names in texts. Send anyway?"
+    ) in page
+    assert f"\n{words}</textarea>" in page
+    assert 'name="confirm_medicine_names"' in page and "Send anyway</button>" in page
+
+    confirmed = me.post(
+        f"/items/{world['med_a']}/text", {"body": words, "confirm_medicine_names": "y"}
+    )
+    assert confirmed.status_code == 302
+    assert [m.body for m in fake.sent] == [f"Alpha Pharmacy: {words}"]
+    session.expire_all()
+    detail = session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "text_patient")
+    ).one()
+    assert detail == {"outcome": "sent", "medicine_names_confirmed": True}
+
+
+def test_a_patient_who_allowed_medicine_names_is_texted_without_a_question(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    from store.models import Patient
+
+    patient = session.scalars(select(Patient).where(Patient.external_id == "P1")).one()
+    patient.phi_ok = True
+    session.commit()
+    fake = FakeTransport()
+    app.extensions["medsync"].transport = fake
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    response = me.post(f"/items/{world['med_a']}/text", {"body": "Your metformina is ready."})
+    assert response.status_code == 302 and len(fake.sent) == 1
 
 
 def test_a_form_without_csrf_token_is_refused_and_changes_nothing(
@@ -292,22 +343,56 @@ def test_an_admin_updates_a_store_window_within_bounds(
         "name": "Alpha Rx",
         "phone": "(202) 555-0199",
         "timezone": "America/Chicago",
-        "window": "07:00-19:00",
+        "send_window": "07:00-19:00",
         "lead_days": "5",
     }
     admin.post(f"/admin/stores/{store.id}", form, page="/admin/stores")
     session.expire_all()
     assert session.get(Store, store.id).name == "Alpha Pharmacy"  # type: ignore[union-attr]
-    admin.post(f"/admin/stores/{store.id}", {**form, "window": "08:30-19:30"}, page="/admin/stores")
+    ok = {**form, "send_window": "08:30-19:30", "reminder_delay_hours": "36"}
+    ok["unreachable_days"] = "2"
+    assert admin.post(f"/admin/stores/{store.id}", ok, page="/admin/stores").status_code == 302
     session.expire_all()
     updated = session.get(Store, store.id)
     assert updated is not None and (
         updated.name,
         updated.window_start_minute,
         updated.lead_days,
-    ) == ("Alpha Rx", 510, 5)
+        updated.reminder_delay_hours,
+        updated.unreachable_days,
+    ) == ("Alpha Rx", 510, 5, 36, 2)
     other = session.scalars(select(Store).where(Store.code == "b")).one()
     assert admin.post(f"/admin/stores/{other.id}", form, page="/admin/stores").status_code == 404
+
+
+def test_a_refused_store_save_shows_every_error_and_keeps_what_was_typed(
+    app: Flask, world: dict[str, int], session: Session
+) -> None:
+    from store.models import Store
+
+    admin = StaffClient.signed_in(app, "admin@a.org")
+    store = session.scalars(select(Store).where(Store.code == "a")).one()
+    typed = {
+        "name": "Alpha Typed",
+        "phone": "(202) 555-0199",
+        "timezone": "Mars/Base",
+        "send_window": "09:75-19:00",
+        "lead_days": "3",
+        "unreachable_days": "5",
+    }
+    response = admin.post(f"/admin/stores/{store.id}", typed, page="/admin/stores")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Not saved: 3 settings need a change" in page
+    assert "Unknown timezone; use a name like America/Chicago." in page
+    assert "Not a time of day" in page  # not stored as 10:15
+    assert "Must not exceed the lead days (3)" in page
+    for value in typed.values():
+        assert f'value="{value}"' in page
+    assert page.count('aria-invalid="true"') == 3
+    session.expire_all()
+    kept = session.get(Store, store.id)
+    assert kept is not None and kept.name == "Alpha Pharmacy" and kept.window_start_minute == 540
 
 
 def test_upcoming_fills_and_patient_page_are_audited(

@@ -56,3 +56,21 @@ def test_it_loads_every_path_once_and_prints_a_working_login(
     assert session.scalar(select(func.count()).select_from(Patient)) == count
     email, password = re.findall(r"as (\S+@\S+) / (\S+)", again.output)[0]
     StaffClient.signed_in(app, email, password)
+
+
+def test_the_demo_texts_read_as_sent_not_queued_forever(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    # The console transport "sends" by printing: no status callback will ever follow.
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    statuses = set(
+        session.scalars(
+            select(Message.status).where(
+                Message.direction == "outbound",
+                Message.channel == "sms",
+                Message.twilio_sid.is_not(None),
+            )
+        )
+    )
+    assert statuses and "queued" not in statuses
+    assert "sent" in statuses

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
+import bot.cli
 from bot.extensions import db_session
 from store.models import Channel, Enrollment, Language, Medicine, MedType, Package, Patient
 
@@ -48,6 +49,15 @@ MESSY = "\ufeff" + "\n".join(
         "30,,0,120,4,,yes",
     ]
 )
+
+
+# The files' anchor dates are fixed, so the import's clock is too (bot.cli passes it in).
+NOW = dt.datetime(2026, 12, 1, 17, 0, tzinfo=dt.UTC)  # noon in New York
+
+
+@pytest.fixture(autouse=True)
+def import_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.cli, "utcnow", lambda: NOW)
 
 
 def write(tmp_path: Path, text: str, name: str = "patients.csv") -> Path:
@@ -300,8 +310,70 @@ def test_it_keeps_only_one_batch_in_memory(app: Flask, tmp_path: Path) -> None:
             session, "after_flush_postexec", lambda s, _ctx: sizes.append(len(s.identity_map))
         )
         report = importer.import_patients(
-            session, text.splitlines(keepends=True), default_store=store.code, on_reject=print
+            session,
+            text.splitlines(keepends=True),
+            default_store=store.code,
+            on_reject=print,
+            now=NOW,
         )
     assert report.patients_created == rows
     # A batch holds BATCH_ROWS patients, their medicines and enrollments, and the store.
     assert 3 * importer.BATCH_ROWS <= max(sizes) <= 3 * importer.BATCH_ROWS + 10
+
+
+PAST_ANCHORS = "\n".join(
+    [
+        "patient_id,first_name,last_name,phone,timezone,anchor_date,medication,med_type",
+        # row 2: yesterday in New York
+        "P1,Ana,Lopez,2025550143,,2026-11-30,Metformin 500 mg,maintenance",
+        # row 3: today in New York (noon) is not the past
+        "P2,Bob,Smith,2025550144,,2026-12-01,Metformin 500 mg,maintenance",
+        # row 4: already 2 December in Tokyo, so 1 December has passed there
+        "P3,Cy,Doe,2025550145,Asia/Tokyo,2026-12-01,Metformin 500 mg,maintenance",
+    ]
+)
+
+
+def test_an_anchor_date_in_the_patients_past_is_refused(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    result = run_import(runner, write(tmp_path, PAST_ANCHORS))
+    assert result.exit_code == 0, result.output
+    assert (
+        "row 2: anchor_date 2026-11-30 is in the past (today is 2026-12-01): "
+        "export the patient's next anchor date"
+    ) in result.output
+    assert "row 4: anchor_date 2026-12-01 is in the past (today is 2026-12-02)" in result.output
+    assert "row 3" not in result.output
+    with app.app_context():
+        imported = db_session().scalars(select(Patient.external_id)).all()
+    assert imported == ["P2"]
+
+
+def test_a_reimport_does_not_put_back_an_anchor_the_scheduler_rolled(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler import cli as scheduler_cli
+
+    path = write(
+        tmp_path,
+        "patient_id,first_name,last_name,phone,anchor_date,medication,med_type\n"
+        "P1,Ana,Lopez,2025550143,2026-12-07,Metformin 500 mg,maintenance\n",
+    )
+    assert "patients: 1 created" in run_import(runner, path).output
+    # The anchor passes; the scheduler rolls it on by a 30-day cycle.
+    scheduler_cli.init_app(app)
+    tick = runner.invoke(args=["tick", "--now", "2026-12-09T15:00:00Z"])
+    assert "anchors rolled to the next cycle: 1" in tick.output, tick.output
+    monkeypatch.setattr(bot.cli, "utcnow", lambda: dt.datetime(2026, 12, 10, 15, tzinfo=dt.UTC))
+
+    again = run_import(runner, path)  # the pharmacy system still says 7 December
+    assert again.exit_code == 0, again.output
+    assert (
+        "row 2: anchor_date 2026-12-07 is in the past (today is 2026-12-10); this patient's "
+        "anchor date is already 2027-01-06: update it in the pharmacy system, or leave the row out"
+    ) in again.output
+    assert "no changes" in again.output
+    with app.app_context():
+        enrollment = db_session().scalars(select(Enrollment)).one()
+    assert enrollment.anchor_date == dt.date(2027, 1, 6)

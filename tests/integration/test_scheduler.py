@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -264,3 +265,40 @@ def test_it_runs_a_pass_from_the_tick_command(app: Flask, session: Session) -> N
     bad = app.test_cli_runner().invoke(args=["tick", "--now", "next tuesday"])
     assert bad.exit_code != 0
     assert "not an ISO 8601 time" in bad.output
+
+
+def test_tick_next_runs_the_pass_when_the_next_outreach_is_due(
+    app: Flask, session: Session
+) -> None:
+    # Dates ahead of the real clock: --next never runs a pass before now.
+    anchor = dt.date.today() + dt.timedelta(days=30)
+    first_at = dt.datetime.combine(anchor - dt.timedelta(days=7), dt.time(15), tzinfo=dt.UTC)
+    store = make_store(session)
+    make_patient(session, store, phone=SILENT, anchor_date=anchor)
+    session.commit()
+    scheduler_cli.init_app(app)
+    cli = app.test_cli_runner()
+    first = cli.invoke(args=["tick", "--now", first_at.isoformat()])
+    assert "texts sent: 1" in first.output, first.output
+    with fresh(app) as check:
+        reminder_at = checkin_of(check, SILENT, anchor).next_attempt_at
+    assert reminder_at is not None and reminder_at > first_at
+
+    result = cli.invoke(args=["tick", "--next"])
+    assert result.exit_code == 0, result.output
+    assert f"pass at {reminder_at.isoformat()}" in result.output
+    assert "texts sent: 1" in result.output
+    with fresh(app) as check:
+        assert outreach_purposes(check, SILENT) == ["first", "reminder"]
+
+    both = cli.invoke(args=["tick", "--next", "--now", first_at.isoformat()])
+    assert both.exit_code != 0 and "not both" in both.output
+
+
+def test_tick_next_is_refused_when_texts_would_really_go_out(app: Flask) -> None:
+    res = app.extensions["medsync"]
+    res.settings = dataclasses.replace(res.settings, transport="twilio")
+    scheduler_cli.init_app(app)
+    result = app.test_cli_runner().invoke(args=["tick", "--next"])
+    assert result.exit_code != 0
+    assert "console transport only" in result.output

@@ -47,9 +47,9 @@ def test_it_stores_the_scheduler_options_of_create_store(
         (["--send-window", "19:00-09:00"], "start before it ends"),
         (["--send-window", "9am-7pm"], "expected HH:MM-HH:MM"),
         (["--send-window", "09:75-19:00"], "not a time of day"),
-        (["--lead-days", "8"], "3<=x<=7"),
+        (["--lead-days", "8"], "--lead-days: must be a whole number from 3 to 7"),
         (["--lead-days", "3", "--unreachable-days", "4"], "must not exceed the lead days"),
-        (["--reminder-delay-hours", "0"], "1<=x<=72"),
+        (["--reminder-delay-hours", "0"], "must be a whole number from 1 to 72"),
     ],
 )
 def test_it_refuses_bad_scheduler_options_with_a_clear_error(
@@ -60,6 +60,21 @@ def test_it_refuses_bad_scheduler_options_with_a_clear_error(
     assert message in result.output
     with fresh(app) as check:
         assert get_store(check, "north") is None
+
+
+def test_create_store_reports_every_wrong_option_at_once(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    options = ["--send-window", "09:75-19:00", "--lead-days", "9", "--unreachable-days", "x"]
+    result = runner.invoke(args=[*BASE[:-4], "--timezone", "Mars/Base", *options])
+    assert result.exit_code == 2
+    for line in (
+        "--timezone: unknown timezone",
+        "--lead-days: must be a whole number from 3 to 7",
+        "--send-window: not a time of day",
+        "--unreachable-days: must be a whole number from 0 to 7",
+    ):
+        assert line in result.output
 
 
 def test_it_follows_the_store_lead_days_and_send_window(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SETTINGS, ConfigError, Settings
+from bot.config import SETTINGS, ConfigError, Settings, load_settings, with_demo_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"SECRET_KEY": "s3cret"}
@@ -72,6 +72,44 @@ def test_it_fails_loudly_on_a_bad_value(
         parse(tmp_path, **{name: value})
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://rx:hunter2@db.example/rx", "write postgresql+psycopg:// instead"),
+        ("nonsense", "DATABASE_URL is not a database URL: 'nonsense'"),
+        ("mysql://db.example/rx", "must be a PostgreSQL (postgresql+psycopg://) or SQLite"),
+        ("sqlite:////no/such/folder/rx.sqlite3", "in a missing folder: /no/such/folder"),
+    ],
+)
+def test_a_malformed_database_url_is_named_in_one_line(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)) as error:
+        parse(tmp_path, DATABASE_URL=url)
+    assert "\n" not in str(error.value) and "hunter2" not in str(error.value)
+
+
+def test_a_password_in_an_unparsable_url_is_not_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse(tmp_path, DATABASE_URL="rx:hunter2@db.example")
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://rx@db.example:5432/rx",
+        "postgresql://rx@db.example/rx",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite+pysqlite:///{tmp}/rx.sqlite3",
+    ],
+)
+def test_supported_database_urls_are_kept(tmp_path: Path, url: str) -> None:
+    url = url.format(tmp=tmp_path)
+    assert parse(tmp_path, DATABASE_URL=url).database_url == url
+
+
 def test_it_normalizes_values(tmp_path: Path) -> None:
     settings = parse(
         tmp_path,
@@ -97,3 +135,39 @@ def test_every_setting_read_is_declared() -> None:
     read = set(re.findall(r'get\.\w+\(\s*"([A-Z_]+)"', source))
     assert read <= {s.name for s in SETTINGS}
     assert {s.name for s in SETTINGS} <= read
+
+
+def test_the_demo_env_file_fills_in_when_there_is_no_secret_key(tmp_path: Path) -> None:
+    (tmp_path / "demo.env").write_text(
+        "# written by scripts/run.sh\n\nMEDSYNC_DEMO=1\nPHARMACY_NAME=Corner Drug Store\n"
+    )
+    env = with_demo_env({"PHARMACY_NAME": "Mine"}, tmp_path)
+    settings = Settings.from_env(env, tmp_path)
+    assert settings.demo and settings.pharmacy_name == "Mine"  # the environment wins
+
+
+def test_the_demo_env_file_never_applies_when_a_secret_key_is_set(tmp_path: Path) -> None:
+    (tmp_path / "demo.env").write_text("MEDSYNC_DEMO=1\n")
+    assert not Settings.from_env(with_demo_env(BASE, tmp_path), tmp_path).demo
+    with pytest.raises(ConfigError, match="SECRET_KEY is required"):
+        Settings.from_env(with_demo_env({}, tmp_path / "elsewhere"), tmp_path)
+
+
+def test_the_web_tier_ignores_the_demo_env_file(tmp_path: Path) -> None:
+    # gunicorn loads the app outside any click command: a leftover file is not read.
+    (tmp_path / "demo.env").write_text("MEDSYNC_DEMO=1\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SECRET_KEY", raising=False)
+        patch.delenv("MEDSYNC_DEMO", raising=False)
+        with pytest.raises(ConfigError, match="SECRET_KEY is required"):
+            load_settings(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [("MEDSYNC_DEMO", "line 1: expected SETTING=value"), ("DEMO=1", "'DEMO' is not a setting")],
+)
+def test_a_bad_demo_env_line_is_named(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "demo.env").write_text(line + "\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        with_demo_env({}, tmp_path)
