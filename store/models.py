@@ -114,6 +114,7 @@ class CheckinStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     CONFIRMED = "confirmed"
     FLAGGED = "flagged"
+    INCOMPLETE = "incomplete"  # answered in part, then silent past the deadline
     UNREACHABLE = "unreachable"
     OPTED_OUT = "opted_out"
     EXPIRED = "expired"
@@ -135,6 +136,9 @@ class QueueKind(enum.StrEnum):
     UNREACHABLE = "unreachable"
     OPTED_OUT = "opted_out"
     INVALID_NUMBER = "invalid_number"
+    INCOMPLETE = "incomplete"  # the patient stopped answering part way; lists what is left
+    RENEWAL_NEEDED = "renewal_needed"  # a medicine to fill has no refills left
+    NOT_PICKED_UP = "not_picked_up"  # a ready fill was not collected in time
 
 
 class QueueStatus(enum.StrEnum):
@@ -171,9 +175,71 @@ class Purpose(enum.StrEnum):
     REPLY = "reply"
     STAFF = "staff"
     SYSTEM = "system"  # opt-out/opt-in confirmations, help, unknown-number replies
+    READY = "ready"  # "your refills are ready" (SPEC 13)
+    PICKUP_REMINDER = "pickup_reminder"  # a ready fill not collected yet
+    WELCOME = "welcome"  # the one welcome text after accepted consent (SPEC 14)
 
 
-OUTREACH_PURPOSES = (Purpose.FIRST, Purpose.REMINDER, Purpose.CALL)
+# Pharmacy-initiated outreach: what the caps of SPEC 7 count (a ready notice and its reminder
+# are outreach too, SPEC 13; so is the welcome text, though it starts no check-in).
+OUTREACH_PURPOSES = (
+    Purpose.FIRST,
+    Purpose.REMINDER,
+    Purpose.CALL,
+    Purpose.READY,
+    Purpose.PICKUP_REMINDER,
+    Purpose.WELCOME,
+)
+
+
+class CheckinForm(enum.StrEnum):
+    """SPEC 6: one question for every topic (quick), or one question per topic (full)."""
+
+    QUICK = "quick"
+    FULL = "full"
+
+
+class Delivery(enum.StrEnum):
+    PICKUP = "pickup"
+    DELIVERY = "delivery"
+
+
+class ConsentState(enum.StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class ConsentMethod(enum.StrEnum):
+    VERBAL = "verbal"
+    WRITTEN = "written"
+    ELECTRONIC = "electronic"
+    IMPORT = "import"  # a consent date from the PMS export
+
+
+class FillState(enum.StrEnum):
+    """SPEC 13: to_prepare -> prepared -> ready -> picked_up | delivered; on_hold any time."""
+
+    TO_PREPARE = "to_prepare"
+    PREPARED = "prepared"
+    READY = "ready"
+    PICKED_UP = "picked_up"
+    DELIVERED = "delivered"
+    ON_HOLD = "on_hold"
+
+
+class RenewalAnswer(enum.StrEnum):
+    APPROVED = "approved"
+    DENIED = "denied"
+    CHANGED = "changed"
+
+
+class Service(enum.StrEnum):
+    """Other services offered at enrollment, followed up by staff (SPEC 14)."""
+
+    IMMUNIZATIONS = "immunizations"
+    MTM_CMR = "mtm_cmr"
+    ADHERENCE_PACKAGING = "adherence_packaging"
+    OTHER = "other"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -216,6 +282,17 @@ class Store(Base):
     lead_days: Mapped[int] = mapped_column(default=7)
     reminder_delay_hours: Mapped[int] = mapped_column(default=24)
     unreachable_days: Mapped[int] = mapped_column(default=3)
+    checkin_form: Mapped[CheckinForm] = mapped_column(
+        _enum(CheckinForm, "checkin_form"), default=CheckinForm.QUICK
+    )
+    # Opening hours as staff write them ("Mon-Fri 09:00-19:00, Sat 10:00-14:00"); None: unknown,
+    # so "press 0" takes a message instead of ringing the store (store/store_settings.py).
+    hours: Mapped[str | None] = mapped_column(String(200))
+    pickup_days: Mapped[int] = mapped_column(default=5)  # a ready fill waits this long
+    daily_fill_limit: Mapped[int] = mapped_column(default=40)  # workload: busier days marked
+    enrollment_target: Mapped[int] = mapped_column(default=100)  # the program report's target
+    # New patients from an import wait on the roster until staff review them (no outreach).
+    review_imports: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property
@@ -253,7 +330,18 @@ class Patient(Base):
     language: Mapped[Language] = mapped_column(_enum(Language, "language"), default=Language.EN)
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.SMS)
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: the store's
+    # Outreach needs consent_date (accepted consent); the rest records how and by whom (SPEC 14).
     consent_date: Mapped[dt.date | None] = mapped_column(Date)
+    consent_state: Mapped[ConsentState | None] = mapped_column(_enum(ConsentState, "consent_state"))
+    consent_method: Mapped[ConsentMethod | None] = mapped_column(
+        _enum(ConsentMethod, "consent_method")
+    )
+    consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    consent_recorded_at: Mapped[dt.datetime | None]
+    welcomed_at: Mapped[dt.datetime | None]  # the welcome text, sent once
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)  # new from an import
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"), default=Delivery.PICKUP)
     phi_ok: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[dt.datetime | None]
     opted_out_via: Mapped[str | None] = mapped_column(String(32))
@@ -293,6 +381,12 @@ class Medicine(Base):
     daily_dose: Mapped[float | None] = mapped_column(Float)
     package: Mapped[Package] = mapped_column(_enum(Package, "package"), default=Package.SPLITTABLE)
     controlled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For renewal requests to the prescriber (SPEC 5.4, 13).
+    rx_number: Mapped[str | None] = mapped_column(String(32))
+    prescriber_name: Mapped[str | None] = mapped_column(String(120))
+    prescriber_npi: Mapped[str | None] = mapped_column(String(10))
+    prescriber_phone: Mapped[str | None] = mapped_column(String(20))
+    prescriber_fax: Mapped[str | None] = mapped_column(String(20))
     import_run: Mapped[str | None] = mapped_column(String(32))
 
     patient: Mapped[Patient] = relationship(back_populates="medicines")
@@ -324,9 +418,15 @@ class Enrollment(Base):
     )
     anchor_date: Mapped[dt.date] = mapped_column(Date, index=True)
     cycle_days: Mapped[int] = mapped_column(default=30)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: disenrolled
     # The anchor date the scheduler last created a check-in for (None: not yet).
     checkin_anchor_date: Mapped[dt.date | None] = mapped_column(Date)
+    paused_until: Mapped[dt.date | None] = mapped_column(Date)  # nothing is sent until then
+    disenrolled_at: Mapped[dt.datetime | None]
+    disenroll_reason: Mapped[str | None] = mapped_column(String(200))
+    # The patient's own check-in form; None: the store's.
+    checkin_form: Mapped[CheckinForm | None] = mapped_column(_enum(CheckinForm, "checkin_form"))
+    costs_note: Mapped[str | None] = mapped_column(Text)  # costs discussed at enrollment
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     patient: Mapped[Patient] = relationship(back_populates="enrollment")
@@ -356,6 +456,9 @@ class Checkin(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_outreach_at: Mapped[dt.datetime | None]
     claimed_until: Mapped[dt.datetime | None]  # a scheduler pass holds it until then
+    # The check-in summary (SPEC 6): topic -> "reported" / "none" / "unanswered"; None until
+    # the patient first answers.
+    topics: Mapped[dict[str, Any] | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     completed_at: Mapped[dt.datetime | None]
@@ -464,11 +567,77 @@ class QueueItem(Base):
     resolved_at: Mapped[dt.datetime | None]
     resolution_note: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(40))
+    # Why the patient's words became this kind of item ("read as ... because it says ...").
+    reason: Mapped[str | None] = mapped_column(String(300))
+    # renewal_needed: the medicine, when the request went to the prescriber and the answer.
+    medicine_id: Mapped[int | None] = mapped_column(
+        ForeignKey("medicines.id", ondelete="SET NULL"), index=True
+    )
+    renewal_sent_at: Mapped[dt.datetime | None]
+    renewal_answer: Mapped[RenewalAnswer | None] = mapped_column(
+        _enum(RenewalAnswer, "renewal_answer")
+    )
+    renewal_refills: Mapped[int | None]
+    # not_picked_up: the fill that waited.
+    fill_id: Mapped[int | None] = mapped_column(ForeignKey("fills.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     patient: Mapped[Patient | None] = relationship()
     store: Mapped[Store] = relationship()
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+
+
+class Fill(Base):
+    """One patient's fill for one anchor date, as staff work it on the fill day (SPEC 13).
+
+    Created when staff first act on the row of the fill-day list (until then the row is
+    `to_prepare` by definition); one per enrollment and anchor date.
+    """
+
+    __tablename__ = "fills"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "anchor_date"),
+        Index("ix_fills_store_id_anchor_date", "store_id", "anchor_date"),
+        Index("ix_fills_state_ready_at", "state", "ready_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
+    anchor_date: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[FillState] = mapped_column(
+        _enum(FillState, "fill_state"), default=FillState.TO_PREPARE
+    )
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"), default=Delivery.PICKUP)
+    note: Mapped[str | None] = mapped_column(Text)
+    ready_at: Mapped[dt.datetime | None]
+    pickup_reminded_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]  # picked up or delivered
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+
+
+class FollowUp(Base):
+    """A service offered at enrollment that staff follow up until done (SPEC 14)."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    service: Mapped[Service] = mapped_column(_enum(Service, "service"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[dt.datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class User(Base):
