@@ -17,7 +17,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     """
     from flask_wtf.csrf import CSRFProtect
 
-    from bot import access, api, devphone, errors, health, workspace
+    from bot import access, api, devphone, errors, health, inputs, workspace
     from bot.cli import init_app as init_cli
     from bot.config import load_settings
     from bot.extensions import init_app as init_extensions
@@ -41,6 +41,8 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     init_extensions(app, settings)
     init_cli(app)
     access.init_app(app)
+    # Before CSRFProtect (which reads the body) and before any route (which takes <int:>).
+    inputs.init_app(app)
     csrf = CSRFProtect(app)
     app.register_blueprint(health.bp)
     # Twilio signs its requests and API clients send a bearer token: neither has a CSRF token.

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, g, request
 
 from bot.access import Staff, api_error, token_required
 from bot.extensions import db_session
+from bot.inputs import MAX_PAGE, number_arg
 from store import queue, workspace
 from store.audit import record_audit
 from store.models import Checkin, Message, QueueItem, QueueKind, QueueStatus, utcnow
@@ -91,7 +92,7 @@ def list_queue() -> Any:
     if kind_arg and kind_arg not in QueueKind._value2member_map_:
         return api_error(400, f"unknown kind {kind_arg!r}")
     statuses = (QueueStatus(status_arg),) if status_arg else (QueueStatus.OPEN, QueueStatus.CLAIMED)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = number_arg("page", default=1, low=1, high=MAX_PAGE)
     session = db_session()
     listing = workspace.list_queue(
         session,

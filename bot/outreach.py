@@ -637,9 +637,12 @@ def handle_call_answered(
     """Start the dialog on an answered check-in call, or route an inbound call."""
     if call.message_id is not None:
         message = session.get(Message, call.message_id)
-        if message is None or message.checkin_id is None:
+        if (
+            message is None
+            or message.checkin_id is None
+            or not _call_is_ours(session, message, call.sid)
+        ):
             return CallTurn("hang_up", "en")
-        message.twilio_sid = message.twilio_sid or call.sid
         checkin = session.get(Checkin, message.checkin_id)
         assert checkin is not None
         patient = patients.get_patient(session, checkin.patient_id, lock=True)
@@ -654,6 +657,22 @@ def handle_call_answered(
             return CallTurn("hang_up", language)
         return _start_call_dialog(session, checkin.store, patient, checkin, call, now)
     return _answer_inbound_call(session, call, now, defaults)
+
+
+def _call_is_ours(session: Session, message: Message, call_sid: str) -> bool:
+    """Tell whether the call `call_sid` can be the one placed as `message`, and note its SID
+    when Twilio's answer to placing it was lost (the message has none yet).
+
+    A SID already held by another message is not this call's: the request contradicts the
+    transcript (it would also break the unique SID), so the call is hung up on.
+    """
+    if message.twilio_sid is not None:
+        return True
+    holder = messages.get_by_sid(session, call_sid)
+    if holder is not None:
+        return holder.id == message.id
+    message.twilio_sid = call_sid
+    return True
 
 
 def _answer_inbound_call(
@@ -732,6 +751,7 @@ class VoiceInput:
     event: dialogs.Event
     heard: str | None  # what to write in the transcript ("pressed 1", the speech)
     recording_url: str | None = None
+    recording_sid: str | None = None  # Twilio's RecordingSid: a repeated delivery has the same
 
 
 def handle_voice_input(session: Session, voice: VoiceInput, now: dt.datetime) -> CallTurn:
@@ -751,19 +771,21 @@ def handle_voice_input(session: Session, voice: VoiceInput, now: dt.datetime) ->
     state = _state_of(found, patient, context)
     turn = _turn_of(patient.store, patient, checkin, found, Channel.VOICE)
     inbound_id = None
+    repeated = False
     if voice.heard is not None or voice.recording_url is not None:
-        inbound_id = messages.record(
-            session,
-            now=now,
-            **turn.message(
-                Direction.INBOUND,
-                voice.call.our_number,
-                voice.heard,
-                recording_url=voice.recording_url,
-                status="received",
-            ),
+        said = turn.message(
+            Direction.INBOUND,
+            voice.call.our_number,
+            voice.heard,
+            recording_url=voice.recording_url,
+            status="received",
         )
-    if found.version != voice.version:
+        if voice.recording_sid is None:
+            inbound_id = messages.record(session, now=now, **said)
+        else:  # a recording is kept once, however often Twilio delivers it
+            inbound_id = messages.record_once(session, voice.recording_sid, now=now, **said)
+            repeated = inbound_id is None
+    if repeated or found.version != voice.version:
         if state is None:
             return CallTurn("hang_up", context.language)
         resumed = dialogs.ask_again(dialogs.CHECKIN, state, context)
@@ -779,15 +801,21 @@ def handle_voice_message(
     recording_url: str | None,
     now: dt.datetime,
     defaults: Defaults,
+    recording_sid: str | None = None,
 ) -> None:
-    """Keep a message left for the pharmacist as a queue item with its recording."""
+    """Keep a message left for the pharmacist as a queue item with its recording.
+
+    Once: the message is stored under its RecordingSid (the CallSid when Twilio sent none; a
+    call leaves one message), so a repeated delivery adds neither a message nor an item.
+    """
     store, patient = patients.find_inbound_parties(
         session, call.to_number, None, call.from_number, defaults.store_code
     )
     if store is None or recording_url is None:
         return
-    message_id = messages.record(
+    message_id = messages.record_once(
         session,
+        recording_sid or call.sid,
         now=now,
         store_id=store.id,
         patient_id=patient.id if patient else None,
@@ -799,6 +827,8 @@ def handle_voice_message(
         recording_url=recording_url,
         status="received",
     )
+    if message_id is None:
+        return  # delivered before: kept then
     queue.add_item(
         session,
         kind=QueueKind.CONCERN,

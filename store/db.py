@@ -13,13 +13,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings this service relies on for its backend."""
     parsed = make_url(url)
+    # A statement's parameters are phone numbers and patients' words: a database error must
+    # not carry them into a log (SQLAlchemy puts them in the exception's text otherwise).
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         connect_args: dict[str, Any] = {"timeout": 30}
         if parsed.database and parsed.database != ":memory:":
@@ -28,11 +31,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
-        return engine
-    engine = create_engine(url, **kwargs)
-    if parsed.get_backend_name() == "postgresql" and "pool_pre_ping" not in kwargs:
-        event.listen(engine, "checkout", _drop_if_closed_by_server)
+    else:
+        engine = create_engine(url, **kwargs)
+        if parsed.get_backend_name() == "postgresql" and "pool_pre_ping" not in kwargs:
+            event.listen(engine, "checkout", _drop_if_closed_by_server)
+    event.listen(engine, "handle_error", _drop_row_values)
     return engine
+
+
+def _drop_row_values(context: ExceptionContext) -> None:
+    """Keep only the first line of a driver's error message: what failed, not with what.
+
+    PostgreSQL follows it with a DETAIL that repeats the values, "Failing row contains (...,
+    +12025550143, ..., I stopped my metformin)" for a NOT NULL or CHECK violation, the key for a
+    unique one. The exception's text is what every log prints (Flask's, the scheduler's), so it
+    is cut here, once; the driver's structured diagnostics stay on the exception for code.
+    """
+    original = context.original_exception
+    first_line = str(original).split("\n", 1)[0]
+    original.args = (first_line,)
+    wrapper = context.sqlalchemy_exception
+    if wrapper is not None:
+        kind = type(original)
+        wrapper.args = (f"({kind.__module__}.{kind.__qualname__}) {first_line}",)
 
 
 def _drop_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import Direction, Message, table_of, utcnow
@@ -42,6 +43,26 @@ def record(session: Session, *, now: dt.datetime | None = None, **values: Any) -
     this is most of what a reply costs.
     """
     return int(session.execute(_INSERT, _row(now, values)).scalar_one())
+
+
+def record_once(
+    session: Session, twilio_sid: str, *, now: dt.datetime | None = None, **values: Any
+) -> int | None:
+    """Append a message with Twilio SID `twilio_sid` unless one is already there; return its
+    id, or None when the SID was recorded before (a repeated delivery).
+
+    `ON CONFLICT DO NOTHING` on the unique SID: a second delivery arriving at the same time
+    waits for the first to commit and then inserts nothing, so no check-then-insert race.
+    """
+    dialect = session.get_bind().dialect.name
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert_into(_TABLE)
+        .on_conflict_do_nothing(index_elements=["twilio_sid"])
+        .returning(_TABLE.c.id)
+    )
+    found = session.execute(statement, _row(now, {**values, "twilio_sid": twilio_sid})).scalar()
+    return None if found is None else int(found)
 
 
 def _row(now: dt.datetime | None, values: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Small value checks shared by the importer, the CLI and the configuration."""
+"""Small value checks shared by the importer, the CLI, the configuration and the web app."""
 
 from __future__ import annotations
 
@@ -6,6 +6,27 @@ import functools
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+
+# The largest value an INTEGER column holds on PostgreSQL: every id and counter here is one.
+# SQLite would take up to 2**63 - 1; one bound for both keeps them answering alike.
+MAX_INTEGER = 2**31 - 1
+
+
+def whole_number(raw: str, low: int, high: int) -> int:
+    """Return `raw` as an int in [low, high]; ValueError unless it is plain ASCII digits (with
+    a leading minus when `low` is negative) in that range.
+
+    Stricter than int(), which also reads spaces, "+", "_" and non-ASCII digits ("١٢"), and
+    than str.isdigit(), which says yes to "²" that int() then refuses.
+    """
+    digits = raw[1:] if raw.startswith("-") and low < 0 else raw
+    # A length check first: int() of a long enough string is slow (and refused past 4300).
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
+        raise ValueError("not a whole number")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValueError(f"not between {low} and {high}")
+    return value
 
 
 def normalize_phone(raw: str, region: str = "US") -> str | None:

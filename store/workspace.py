@@ -23,6 +23,7 @@ from store.models import (
     Store,
     User,
 )
+from store.validate import MAX_INTEGER, whole_number
 
 ACTIVE = (QueueStatus.OPEN, QueueStatus.CLAIMED)
 
@@ -127,17 +128,12 @@ def transcript(session: Session, patient_id: int, limit: int = 500) -> list[Mess
     return list(reversed(newest_first))
 
 
-_MAX_ID = 2**63 - 1  # a BIGINT: anything larger is not an id (and would fail in PostgreSQL)
-
-
 def message_cursor(raw: str | None) -> int | None:
     """Parse a `?before=<message id>` cursor: None when absent; ValueError unless it is a
     positive whole number in the id range (no signs, spaces or non-ASCII digits)."""
     if raw is None:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_ID:
-        raise ValueError(f"not a message id: {raw!r}")
-    return int(raw)
+    return whole_number(raw, 1, MAX_INTEGER)
 
 
 @dataclass(frozen=True)

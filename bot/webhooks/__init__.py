@@ -23,11 +23,16 @@ from werkzeug.exceptions import BadRequest
 
 from bot.config import Settings
 from bot.extensions import settings
+from bot.inputs import optional_number, refuse_unstorable
 from bot.outreach import Defaults, Urls
 from bot.transports.base import default_sender
+from store.validate import MAX_INTEGER
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+# The fields that carry what the patient said: kept whatever they hold (SPEC 11), a NUL
+# replaced. Any other field or query value with a NUL is refused (PostgreSQL cannot store it).
+PATIENT_WORDS = frozenset({"Body", "SpeechResult", "TranscriptionText"})
 
 
 def signing_key(config: Settings) -> str:
@@ -105,6 +110,8 @@ def twilio_request(view: Callable[..., Any]) -> Callable[..., Any]:
         if not _signature_ok():
             log.warning("rejected a Twilio webhook with a bad signature: %s", request.path)
             return Response("invalid signature", status=403, mimetype="text/plain")
+        refuse_unstorable(request.args.items(multi=True))
+        refuse_unstorable(request.form.items(multi=True), keep=PATIENT_WORDS)
         return view(*args, **kwargs)
 
     return wrapper
@@ -124,17 +131,30 @@ def field(name: str, *, required: bool = True, max_len: int = 64) -> str:
     return value
 
 
-def int_field(name: str, *, required: bool = False) -> int | None:
-    """Return a whole-number form field, None when absent; 400 when it is not a number."""
-    value = request.form.get(name, "")
-    if not value:
-        if required:
-            raise BadRequest(f"missing {name}")
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number") from None
+def words(name: str) -> str:
+    """Return what the patient said in field `name` (one of PATIENT_WORDS), "" when absent.
+
+    Kept as sent, but for NUL, which PostgreSQL text cannot hold: it becomes U+FFFD.
+    """
+    assert name in PATIENT_WORDS, name
+    return request.form.get(name, "").replace("\x00", "\ufffd")
+
+
+def int_field(
+    name: str, *, required: bool = False, low: int = 0, high: int = MAX_INTEGER
+) -> int | None:
+    """Return a whole-number form field, None when absent; 400 when it is not a whole number
+    from `low` to `high` (by default what an INTEGER column holds)."""
+    value = optional_number(request.form, name, low=low, high=high)
+    if value is None and required:
+        raise BadRequest(f"missing {name}")
+    return value
+
+
+def int_arg(name: str, *, low: int = 1, high: int = MAX_INTEGER) -> int | None:
+    """Return a whole number of the query string (our own ids), None when absent; 400 when
+    it is not one from `low` to `high`."""
+    return optional_number(request.args, name, low=low, high=high)
 
 
 def init_app_routes() -> Blueprint:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from sqlalchemy.exc import IntegrityError
 
 from bot import outreach, render
 from bot.extensions import db_session
-from bot.webhooks import bp, defaults, field, int_field, twilio_request, twiml
+from bot.webhooks import bp, defaults, field, int_field, twilio_request, twiml, words
 from store import messages
 from store.models import utcnow
 
@@ -23,8 +23,7 @@ def inbound_sms() -> Response:
         sid=field("MessageSid"),
         from_number=field("From", max_len=20),
         to_number=field("To", max_len=20),
-        # PostgreSQL text cannot hold NUL; anything else the patient sent is kept as is.
-        body=request.form.get("Body", "").replace("\x00", "\ufffd"),
+        body=words("Body"),
         messaging_service_sid=field("MessagingServiceSid", required=False) or None,
     )
     session = db_session()

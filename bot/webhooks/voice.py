@@ -8,19 +8,28 @@ from werkzeug.exceptions import BadRequest
 import dialogs
 from bot import outreach, render
 from bot.extensions import db_session
-from bot.webhooks import bp, defaults, field, int_field, twilio_request, twiml, urls
+from bot.webhooks import (
+    bp,
+    defaults,
+    field,
+    int_arg,
+    int_field,
+    twilio_request,
+    twiml,
+    urls,
+    words,
+)
 from store.models import utcnow
 
 
 def _call() -> outreach.CallAnswered:
-    message_id = request.args.get("m")
     return outreach.CallAnswered(
         sid=field("CallSid"),
         from_number=field("From", max_len=20),
         to_number=field("To", max_len=20),
         direction=field("Direction", required=False, max_len=20) or "inbound",
         answered_by=field("AnsweredBy", required=False, max_len=40) or None,
-        message_id=int(message_id) if message_id and message_id.isdigit() else None,
+        message_id=int_arg("m"),
     )
 
 
@@ -57,10 +66,10 @@ def answered() -> Response:
 
 
 def _step_ids() -> tuple[int, int]:
-    try:
-        return int(request.args["c"]), int(request.args["v"])
-    except (KeyError, ValueError):
-        raise BadRequest("missing or bad conversation id") from None
+    conversation_id, version = int_arg("c"), int_arg("v", low=0)
+    if conversation_id is None or version is None:
+        raise BadRequest("missing conversation id or version")
+    return conversation_id, version
 
 
 @bp.post("/voice/gather")
@@ -69,7 +78,7 @@ def gathered() -> Response:
     """A keypress or speech answered a question (or, with timeout=1, nothing did)."""
     conversation_id, version = _step_ids()
     digits = field("Digits", required=False, max_len=20) or None
-    speech = request.form.get("SpeechResult", "").replace("\x00", "") or None
+    speech = words("SpeechResult") or None
     confidence = _confidence(request.form.get("Confidence"))
     if request.args.get("timeout") or not (digits or speech):
         event: dialogs.Event = dialogs.Timeout()
@@ -87,13 +96,19 @@ def recorded() -> Response:
     """A details answer was recorded (or, with timeout=1, nothing was)."""
     conversation_id, version = _step_ids()
     url = field("RecordingUrl", required=False, max_len=500) or None
-    transcript = request.form.get("TranscriptionText") or None
+    transcript = words("TranscriptionText") or None
     if request.args.get("timeout") or url is None:
         event: dialogs.Event = dialogs.Timeout()
     else:
         event = dialogs.Reply(text=transcript, recording_url=url)
     voice = outreach.VoiceInput(
-        conversation_id, version, _call(), event, transcript, recording_url=url
+        conversation_id,
+        version,
+        _call(),
+        event,
+        transcript,
+        recording_url=url,
+        recording_sid=field("RecordingSid", required=False) or None,
     )
     return _step(voice)
 
@@ -119,7 +134,8 @@ def message_left() -> Response:
     """A caller without an open check-in left a message for the pharmacist."""
     session = db_session()
     url = field("RecordingUrl", required=False, max_len=500) or None
-    outreach.handle_voice_message(session, _call(), url, utcnow(), defaults())
+    recording_sid = field("RecordingSid", required=False) or None
+    outreach.handle_voice_message(session, _call(), url, utcnow(), defaults(), recording_sid)
     session.commit()
     return twiml(render.hang_up())
 

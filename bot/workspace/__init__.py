@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.access import Staff, admin_required, authenticate, login_required, staff_member
 from bot.extensions import db_session
+from bot.inputs import MAX_PAGE, body_limit, date_arg, number_arg
 from bot.planning_cli import plan_for_patient
 from bot.security import hash_password
 from bot.workspace.forms import (
@@ -187,7 +188,7 @@ def queue_page() -> str:
     status = request.args.get("status", "active")
     kind_arg = request.args.get("kind", "")
     kind = QueueKind(kind_arg) if kind_arg in QueueKind._value2member_map_ else None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = number_arg("page", default=1, low=1, high=MAX_PAGE)
     session = db_session()
     statuses = STATUS_FILTERS.get(status, STATUS_FILTERS["active"])
     counts = workspace.count_by_kind(session, me.store_ids)
@@ -316,10 +317,7 @@ def resolve(item_id: int) -> str | Response:
 def upcoming() -> str:
     """Check-ins by anchor date with their status, for the next two weeks by default."""
     me = staff_member()
-    try:
-        start = dt.date.fromisoformat(request.args.get("from", ""))
-    except ValueError:
-        start = dt.date.today()
+    start = date_arg("from", default=dt.date.today())
     days = upcoming_days(request.args.get("days"))
     last = start + dt.timedelta(days=days - 1)  # `days` fill dates, `from` the first
     session = db_session()
@@ -381,14 +379,12 @@ def patient_page(patient_id: int) -> str:
     return page
 
 
-@bp.before_request
-def _allow_fills_upload() -> None:
-    # Webhooks and forms stay under the app-wide 256 kB; a fills export may be larger.
-    if request.endpoint == "workspace.candidates":
-        request.max_content_length = MAX_FILLS_UPLOAD + 64 * 1024
-
-
 @bp.route("/candidates", methods=["GET", "POST"])
+# Webhooks and other forms stay under the app-wide 256 kB; a fills export may be larger.
+@body_limit(
+    MAX_FILLS_UPLOAD + 64 * 1024,
+    "The file is larger than 20 MB; use `flask candidates` for bigger exports.",
+)
 @login_required
 def candidates() -> str:
     """Patients worth inviting to med sync, from a fills export (as `flask candidates`)."""

@@ -228,3 +228,63 @@ def test_a_repeated_gather_action_is_not_applied_twice(
     assert "Hello" not in call.said
     call.press("2")
     assert "as-needed" in call.said
+
+
+def _leave_message(twilio: TwilioPoster, call_sid: str, **recording: str) -> None:
+    form = twilio.call_form(
+        call_sid,
+        PATIENT,
+        inbound=True,
+        RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE9",
+        RecordingDuration="7",
+        **recording,
+    )
+    response = twilio.post("/twilio/voice/message", form)
+    assert response.status_code == 200 and b"<Hangup" in response.data
+
+
+def _count(session: Session, model: type) -> int:
+    session.expire_all()
+    return len(session.scalars(select(model)).all())
+
+
+def test_a_voicemail_delivered_three_times_is_kept_once(
+    session: Session, checkin: Checkin, twilio: TwilioPoster
+) -> None:
+    call_sid, recording_sid = sid("CA"), sid("RE")
+    for _ in range(3):
+        _leave_message(twilio, call_sid, RecordingSid=recording_sid)
+    assert (_count(session, Message), _count(session, QueueItem)) == (1, 1)
+    session.expire_all()
+    assert session.scalars(select(Message.twilio_sid)).one() == recording_sid
+    # Another recording is another message, even on the same call.
+    _leave_message(twilio, call_sid, RecordingSid=sid("RE"))
+    assert (_count(session, Message), _count(session, QueueItem)) == (2, 2)
+
+
+def test_a_voicemail_without_a_recording_sid_is_kept_once_per_call(
+    session: Session, checkin: Checkin, twilio: TwilioPoster
+) -> None:
+    first, second = sid("CA"), sid("CA")
+    for _ in range(3):
+        _leave_message(twilio, first)
+    _leave_message(twilio, second)
+    assert (_count(session, Message), _count(session, QueueItem)) == (2, 2)
+
+
+def test_a_recorded_answer_delivered_three_times_is_kept_once(
+    session: Session, checkin: Checkin, fake: FakeTransport, twilio: TwilioPoster
+) -> None:
+    call = answer(twilio, session, checkin, fake, AnsweredBy="human")
+    call.press("1")  # this is Ana
+    call.press("2")  # no medication change
+    call.press("1")  # an adherence problem: asked to record it
+    action, recording_sid = call.record_action(), sid("RE")
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"
+    for _ in range(3):
+        call.post(action, RecordingUrl=url, RecordingSid=recording_sid, RecordingDuration="7")
+        assert "as-needed" in call.said  # the next question, each time
+    session.expire_all()
+    recorded = session.scalars(select(Message).where(Message.recording_url == url)).all()
+    assert [m.twilio_sid for m in recorded] == [recording_sid]
+    assert items(session) == [("adherence", None, url)]
