@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 import dialogs
 from bot.transports.base import Outcome, Sender, SendResult, Transport, sender_for_store
+from bot.transports.errors import is_invalid_number, is_opt_out
 from store import conversations, messages, patients, queue
 from store.models import (
     Channel,
@@ -41,9 +42,6 @@ log = logging.getLogger(__name__)
 
 # Answers of Twilio's answering machine detection that mean "leave a voicemail".
 MACHINE_ANSWERS = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other")
-# Twilio error codes that mean the number cannot receive the channel.
-INVALID_NUMBER_CODES = (21211, 21614)
-OPT_OUT_CODE = 21610
 
 
 @dataclass(frozen=True)
@@ -471,7 +469,7 @@ def place_checkin_call(
             Direction.OUTBOUND,
             sender.from_number or "",
             None,
-            purpose=Purpose.CALL,
+            purpose=purpose,
             status="pending",
         ),
     )
@@ -534,13 +532,14 @@ def _act_on_error(
     code: int | None,
     now: dt.datetime,
 ) -> None:
-    """21610 opts the patient out; 21211/21614 raise one invalid_number item per check-in."""
+    """An opt-out code opts the patient out; an invalid-number code raises one invalid_number
+    item per check-in (which codes: bot/transports/errors.py)."""
     if code is None or patient_id is None:
         return
     patient = patients.get_patient(session, patient_id)
     if patient is None:
         return
-    if code == OPT_OUT_CODE and patients.opt_out(session, patient.id, now, via="twilio_21610"):
+    if is_opt_out(code) and patients.opt_out(session, patient.id, now, via=f"twilio_{code}"):
         queue.add_item(
             session,
             kind=QueueKind.OPTED_OUT,
@@ -550,7 +549,7 @@ def _act_on_error(
             message_id=message_id,
             text=f"Twilio error {code}: recipient unsubscribed",
         )
-    elif code in INVALID_NUMBER_CODES and not (
+    elif is_invalid_number(code) and not (
         checkin is not None and queue.has_item(session, checkin.id, QueueKind.INVALID_NUMBER)
     ):
         queue.add_item(
