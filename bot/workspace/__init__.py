@@ -184,7 +184,8 @@ def home() -> Response:
 @bp.get("/queue")
 @login_required
 def queue_page() -> str:
-    """The queue: soonest fill first, then priority; filters by kind and status; counts."""
+    """The queue: high priority first, then soonest fill; filters by kind and status, with
+    counts per kind of the status shown; the heading counts what is left to clear (active)."""
     me = staff_member()
     status = request.args.get("status", "active")
     kind_arg = request.args.get("kind", "")
@@ -192,16 +193,19 @@ def queue_page() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     session = db_session()
     statuses = STATUS_FILTERS.get(status, STATUS_FILTERS["active"])
-    counts = workspace.count_by_kind(session, me.store_ids)
-    # The counts are of active items; when the list shows those too, its total is one of them.
-    counted = statuses == STATUS_FILTERS["active"]
+    counts = workspace.count_by_kind(session, me.store_ids, statuses)
+    active = (
+        counts
+        if statuses == STATUS_FILTERS["active"]
+        else workspace.count_by_kind(session, me.store_ids)
+    )
     listing = workspace.list_queue(
         session,
         me.store_ids,
         statuses=statuses,
         kind=kind,
         page=page,
-        total=(counts.get(kind, 0) if kind else sum(counts.values())) if counted else None,
+        total=counts.get(kind, 0) if kind else sum(counts.values()),
     )
     _audit("view_queue", detail={"status": status, "kind": kind_arg, "page": page})
     session.commit()
@@ -209,7 +213,8 @@ def queue_page() -> str:
         "workspace/queue.html",
         listing=listing,
         counts=counts,
-        total_active=sum(counts.values()),
+        total_shown=sum(counts.values()),
+        total_active=sum(active.values()),
         kinds=list(QueueKind),
         status=status,
         kind=kind_arg,
