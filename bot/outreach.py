@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 import dialogs
+from bot import items
 from bot.transports.base import Outcome, Sender, SendResult, Transport, sender_for_store
 from bot.transports.errors import is_invalid_number, is_opt_out
 from store import conversations, messages, patients, queue
@@ -366,8 +367,9 @@ def _apply_step(
         )
     if result.opted_out:
         patients.opt_out(session, patient.id, now, via=via)
-    if result.opted_in:
-        patients.opt_in(session, patient.id, now)
+    if result.opted_in and patients.opt_in(session, patient.id, now):
+        # Resubscribed (START): the opt-out's item has nothing left for staff to do.
+        items.resolve_opt_out_items(session, patient.store_id, patient.id, now)
     language = Language(result.language)
     if patient.language != language:
         patients.set_language(session, patient.id, language, now)

@@ -25,7 +25,7 @@ from typing import Any, Final, Literal, TypeAlias, get_args
 
 from dialogs import texts
 from dialogs.context import LANGUAGES, Context, Lang, as_lang
-from dialogs.understand import Intent, read_digits, read_text
+from dialogs.understand import Intent, is_acknowledgement, read_digits, read_text
 
 # --- Events ---------------------------------------------------------------------------------
 
@@ -521,9 +521,13 @@ def _no_input(dialog: Dialog, state: DialogState, ctx: Context) -> Step:
 
 
 def _after_end(dialog: Dialog, state: DialogState, heard: _Heard, ctx: Context) -> Step:
-    """Handle a reply after the dialog ended: keywords act, anything else becomes a finding."""
+    """Handle a reply after the dialog ended: keywords act, a plain acknowledgement is only kept
+    in the transcript, anything else becomes a finding (SPEC 6)."""
     if state.outcome == "in_progress":  # a finished dialog is never in progress
         state = replace(state, outcome="opted_out" if state.data.get("opted_out") else "confirmed")
+    if heard.free_text and heard.words and is_acknowledgement(heard.words):
+        # "ok", "thanks", "no": nothing to act on, and nothing to answer (opted out or not).
+        return Step(state, ())
     if state.data.get("opted_out"):
         if heard.intent == "start":
             data = {**_copied(state.data), "opted_out": False}

@@ -135,6 +135,20 @@ _NO_PHRASES: Final = _phrases(
 )
 
 
+# Whole replies that only acknowledge ("ok", "thanks", a bare yes or no): after a check-in has
+# ended, or while the patient is opted out, there is nothing in them for the pharmacist. A list
+# of whole messages, not of words: "no good" or "yes I need strips" are not on it.
+ACKNOWLEDGEMENTS: Final = _phrases(
+    "ok, okay, okey, k, kk, ok thanks, ok thank you, okay thanks, okay thank you, ok great,"
+    " thanks, thank you, thanks so much, thank you so much, thanks again, thx, ty, tysm,"
+    " yes, y, yeah, yep, yup, yes thanks, yes thank you, no, n, nope, nah, no thanks,"
+    " no thank you, got it, will do, sounds good, great, great thanks, cool, perfect, alright,"
+    " all right, noted, good, fine,"
+    " si, si gracias, no gracias, gracias, muchas gracias, ok gracias, vale, bueno, listo,"
+    " perfecto, de acuerdo"
+)
+
+
 def _index_by_first_word() -> dict[str, list[tuple[YesNo, list[str]]]]:
     """Group the yes/no phrases by their first word, so a reply is checked against a few."""
     answers: tuple[tuple[YesNo, frozenset[str]], ...] = (("yes", _YES_PHRASES), ("no", _NO_PHRASES))
@@ -260,6 +274,11 @@ def _language(norm: str) -> Lang | None:
     if english > spanish:
         return "en"
     return None
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Tell whether the whole message only acknowledges (ACKNOWLEDGEMENTS); questions never do."""
+    return not text.rstrip().endswith("?") and normalize(text) in ACKNOWLEDGEMENTS
 
 
 def read_digits(digits: str) -> Intent:

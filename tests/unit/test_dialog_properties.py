@@ -27,7 +27,7 @@ from dialogs import (
     step,
 )
 from dialogs.engine import OUTCOMES
-from dialogs.understand import read_text
+from dialogs.understand import is_acknowledgement, read_text
 
 # The longest way through, replying only: a yes/no question takes 2 helps (or STARTs), 1 reply it
 # cannot read and then an answer (4 replies); a details question the same (4). Ten questions on
@@ -156,13 +156,14 @@ def test_it_never_raises_ends_in_bounded_replies_and_drops_nothing(
         assert result.outputs, "a reply to an open dialog was left unanswered"
         state = result.state
     # After the end, every reply is answered or kept in a finding; only a repeated opt-out of
-    # an opted-out patient gets neither (at most one confirmation, SPEC 8).
+    # an opted-out patient (at most one confirmation, SPEC 8) and a plain acknowledgement
+    # ("ok", "thanks", SPEC 6) get neither: both stay in the transcript.
     for reply in replies[:5]:
         said.append(words_of(reply) or "")
         opted_out = bool(state.data.get("opted_out"))
         result = checked_step(state, reply, ctx, said)
         repeated_stop = opted_out and words_of(reply) is not None and _is_stop(reply)
-        assert result.outputs or result.findings or repeated_stop, reply
+        assert result.outputs or result.findings or repeated_stop or _is_ack(reply), reply
         if opted_out and not result.opted_in:
             assert result.outputs == ()  # nothing is sent to an opted-out patient
         state = result.state
@@ -187,6 +188,14 @@ def test_it_reaches_an_end_within_a_bound_even_with_timeouts(
         if any(isinstance(o, End) for o in result.outputs):
             return
     raise AssertionError("no End within the bound")
+
+
+def _is_ack(reply: Reply) -> bool:
+    if reply.digits and not (reply.text or reply.speech):
+        return False
+    low_confidence = reply.confidence is not None and reply.confidence < CHECKIN.speech_threshold
+    words = words_of(reply)
+    return not (reply.speech and low_confidence) and words is not None and is_acknowledgement(words)
 
 
 def _is_stop(reply: Reply) -> bool:
