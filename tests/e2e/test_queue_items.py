@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -281,3 +283,10 @@ def test_two_claims_at_once_leave_one_winner(
     lost = items.claim(session, staff(session, "pharm2"), seen, NOW, actor="user")
     assert lost.refusal is items.Refusal.CONFLICT and "pharm@x.test" in lost.message
     assert item(session, seen.id).claimed_by_id == user_id(session, "pharm")
+
+
+def test_the_readme_lists_the_outcomes_the_api_takes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("an outcome not among")[1].split("(`")[0]
+    assert re.findall(r"`(\w+)`", listed) == list(items.OUTCOMES)
+    assert f"(`{items.DEFAULT_OUTCOME}` when left out)" in readme
