@@ -7,14 +7,17 @@ same audit log. Errors are `{"error": "..."}`; another store's data answers 404.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, g, request
 
+from bot import items
 from bot.access import Staff, api_error, token_required
 from bot.extensions import db_session
 from bot.inputs import MAX_PAGE, number_arg
-from store import queue, workspace
+from store import workspace
 from store.audit import record_audit
 from store.models import Checkin, Message, QueueItem, QueueKind, QueueStatus, utcnow
 
@@ -51,6 +54,7 @@ def item_json(item: QueueItem) -> dict[str, Any]:
         "recording_url": item.recording_url,
         "created_at": item.created_at.isoformat(),
         "claimed_by": item.claimed_by.email if item.claimed_by else None,
+        "claimed_at": item.claimed_at.isoformat() if item.claimed_at else None,
         "resolution_note": item.resolution_note,
         "outcome": item.outcome,
     }
@@ -119,42 +123,53 @@ def _item(item_id: int) -> QueueItem | None:
 @bp.post("/queue/<int:item_id>/claim")
 @token_required
 def claim(item_id: int) -> Any:
-    item = _item(item_id)
-    if item is None:
-        return api_error(404, "no such item")
-    session = db_session()
-    if not queue.claim(session, item.id, _me().id, utcnow()):
-        return api_error(409, f"item is {item.status.value}, not open")
-    _audit(
-        "claim_item", store_id=item.store_id, patient_id=item.patient_id, target=f"item:{item.id}"
-    )
-    session.commit()
-    session.refresh(item)
-    return item_json(item)
+    return _act_on_item(item_id, items.claim)
+
+
+@bp.post("/queue/<int:item_id>/release")
+@token_required
+def release(item_id: int) -> Any:
+    """Give back the caller's own claim: the item is open again."""
+    return _act_on_item(item_id, items.release)
+
+
+@bp.post("/queue/<int:item_id>/take-over")
+@token_required
+def take_over(item_id: int) -> Any:
+    """Take over anyone's claim (pharmacists and admins)."""
+    return _act_on_item(item_id, items.take_over)
 
 
 @bp.post("/queue/<int:item_id>/resolve")
 @token_required
 def resolve(item_id: int) -> Any:
-    """Resolve with `{"note": "...", "outcome": "..."}` (note required)."""
+    """Resolve with `{"note": "...", "outcome": "..."}` (note required; outcome one of
+    bot.items.OUTCOMES, "handled" when left out)."""
+    body = request.get_json(silent=True)
+    fields = body if isinstance(body, dict) else {}
+    resolve_with = functools.partial(
+        items.resolve, note=fields.get("note"), outcome=fields.get("outcome")
+    )
+    return _act_on_item(item_id, resolve_with)
+
+
+# A refused action's answer: the caller's role (403), the item's state (409), the input (400).
+_REFUSAL_STATUS = {
+    items.Refusal.FORBIDDEN: 403,
+    items.Refusal.CONFLICT: 409,
+    items.Refusal.INVALID: 400,
+}
+
+
+def _act_on_item(item_id: int, act: Callable[..., items.Result]) -> Any:
+    """Run a claim, release, take-over or resolution (bot/items.py); answer the item or why not."""
     item = _item(item_id)
     if item is None:
         return api_error(404, "no such item")
-    if not _me().may_resolve(item.kind):
-        return api_error(403, f"{item.kind.value} items need a pharmacist")
-    body = request.get_json(silent=True)
-    note = body.get("note") if isinstance(body, dict) else None
-    outcome = body.get("outcome") if isinstance(body, dict) else None
-    if not isinstance(note, str) or not note.strip() or len(note) > 2000:
-        return api_error(400, 'send JSON {"note": "..."} with a note of 1 to 2000 characters')
-    if outcome is not None and (not isinstance(outcome, str) or len(outcome) > 40):
-        return api_error(400, "outcome must be a short string")
     session = db_session()
-    if not queue.resolve(session, item.id, _me().id, note.strip(), outcome, utcnow()):
-        return api_error(409, "item is claimed by someone else or already resolved")
-    _audit(
-        "resolve_item", store_id=item.store_id, patient_id=item.patient_id, target=f"item:{item.id}"
-    )
+    result = act(session, _me(), item, utcnow(), actor="api")
+    if result.refusal is not None:
+        return api_error(_REFUSAL_STATUS[result.refusal], result.message)
     session.commit()
     session.refresh(item)
     return item_json(item)

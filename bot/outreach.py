@@ -21,7 +21,9 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 import dialogs
+from bot import items
 from bot.transports.base import Outcome, Sender, SendResult, Transport, sender_for_store
+from bot.transports.errors import is_invalid_number, is_opt_out
 from dialogs.phi import named_medicines
 from dialogs.sms_rules import (
     GSM7_SINGLE,
@@ -50,9 +52,6 @@ log = logging.getLogger(__name__)
 
 # Answers of Twilio's answering machine detection that mean "leave a voicemail".
 MACHINE_ANSWERS = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other")
-# Twilio error codes that mean the number cannot receive the channel.
-INVALID_NUMBER_CODES = (21211, 21614)
-OPT_OUT_CODE = 21610
 
 
 @dataclass(frozen=True)
@@ -380,8 +379,9 @@ def _apply_step(
         )
     if result.opted_out:
         patients.opt_out(session, patient.id, now, via=via)
-    if result.opted_in:
-        patients.opt_in(session, patient.id, now)
+    if result.opted_in and patients.opt_in(session, patient.id, now):
+        # Resubscribed (START): the opt-out's item has nothing left for staff to do.
+        items.resolve_opt_out_items(session, patient.store_id, patient.id, now)
     language = Language(result.language)
     if patient.language != language:
         patients.set_language(session, patient.id, language, now)
@@ -483,7 +483,7 @@ def place_checkin_call(
             Direction.OUTBOUND,
             sender.from_number or "",
             None,
-            purpose=Purpose.CALL,
+            purpose=purpose,
             status="pending",
         ),
     )
@@ -546,13 +546,14 @@ def _act_on_error(
     code: int | None,
     now: dt.datetime,
 ) -> None:
-    """21610 opts the patient out; 21211/21614 raise one invalid_number item per check-in."""
+    """An opt-out code opts the patient out; an invalid-number code raises one invalid_number
+    item per check-in (which codes: bot/transports/errors.py)."""
     if code is None or patient_id is None:
         return
     patient = patients.get_patient(session, patient_id)
     if patient is None:
         return
-    if code == OPT_OUT_CODE and patients.opt_out(session, patient.id, now, via="twilio_21610"):
+    if is_opt_out(code) and patients.opt_out(session, patient.id, now, via=f"twilio_{code}"):
         queue.add_item(
             session,
             kind=QueueKind.OPTED_OUT,
@@ -562,7 +563,7 @@ def _act_on_error(
             message_id=message_id,
             text=f"Twilio error {code}: recipient unsubscribed",
         )
-    elif code in INVALID_NUMBER_CODES and not (
+    elif is_invalid_number(code) and not (
         checkin is not None and queue.has_item(session, checkin.id, QueueKind.INVALID_NUMBER)
     ):
         queue.add_item(

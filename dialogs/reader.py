@@ -671,6 +671,13 @@ _CUES: Final[dict[Topic, tuple[tuple[str, bool], ...]]] = {
     ),
     "concern": (
         (r"\b(flu shot|vaccines?|vaccinations?|booster|shingles shot|vacuna|vacunas)\b", False),
+        # "No good", "not feeling well", "me siento mal": how the patient is, for a person.
+        (
+            r"\b((no|not) (good|well|great|so good|so well|feeling (good|well))"
+            r"|(feel|feeling|doing) (bad|poorly|terrible|awful|worse)"
+            r"|(me siento|estoy|ando) (mal|muy mal|peor)|no me siento bien)\b",
+            True,
+        ),
         (
             r"\b(how much|cost|costs|price|prices|copay|co pay|insurance|medicare|medicaid|part d"
             r"|bill|billing|charge|charged|coupon|generic|brand name|cheaper|prior auth"
@@ -983,8 +990,8 @@ def _is_question(text: str, clauses: list[list[str]]) -> bool:
     # "Hospital? No. Changes? No.": the patient asks and answers the topics themselves.
     marks = _ASKED_AND_ANSWERED.sub(" ", text)
     if "?" in marks or "\u00bf" in marks:
-        # "yes?" / "I think so?" alone is an answer, not a question for the pharmacist.
-        answer_only = len(clauses) == 1 and _answer(clauses) is not None
+        # "yes?" / "I think so?" alone is a tentative yes; "no?" stays a question (never a no).
+        answer_only = len(clauses) == 1 and _answer(clauses) == "yes"
         return not (answer_only and len(_unfiled_words(tuple(clauses[0]))) == 0)
     joined = " ".join(" ".join(c) for c in clauses)
     return bool(_QUESTION_WORDS.search(joined)) or any(

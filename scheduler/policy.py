@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+# The one mapping of Twilio error codes (a pure module: no I/O, like this one).
+from bot.transports.errors import is_invalid_number
+
 UTC = dt.UTC
 DAY = dt.timedelta(days=1)
 WEEK = dt.timedelta(days=7)
 CALL_DELAY = dt.timedelta(hours=24)  # SPEC 2.6: the call comes 24 h after the reminder
 MIN_WINDOW_LEFT = dt.timedelta(minutes=5)  # don't start a send the window is about to close on
 MAX_PER_WEEK = 3
-# Twilio codes meaning "this number cannot take the channel": bad number, not a mobile, and
-# (by status callback) a landline or unreachable carrier for SMS.
-INVALID_NUMBER_CODES = frozenset({21211, 21614, 30006})
 
 
 class Channel(StrEnum):
@@ -153,7 +153,8 @@ class Attempt:
 
     @property
     def invalid_number(self) -> bool:
-        return self.error_code in INVALID_NUMBER_CODES
+        """Tell whether Twilio said this number cannot take the attempt's channel."""
+        return is_invalid_number(self.error_code)
 
 
 @dataclass(frozen=True)

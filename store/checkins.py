@@ -262,6 +262,24 @@ def release_checkin(
     checkin.updated_at = now
 
 
+def look_again(session: Session, checkin_id: int, now: dt.datetime) -> None:
+    """Make an open check-in due now: what paused it (a staff claim) has ended.
+
+    While staff own a check-in the scheduler looks at it again only the next day; this brings
+    that forward, so reminders resume on the next pass. A closed check-in is left alone.
+    """
+    session.execute(
+        update(Checkin)
+        .where(
+            Checkin.id == checkin_id,
+            Checkin.status.in_(OPEN_CHECKIN_STATUSES),
+            Checkin.next_attempt_at > now,  # None is due already
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def was_refused(status: str, twilio_sid: str | None) -> bool:
     """Tell whether Twilio refused a request outright (it never reached the patient)."""
     return status == "failed" and not twilio_sid

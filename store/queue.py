@@ -80,6 +80,42 @@ def claim(session: Session, item_id: int, user_id: int, now: dt.datetime) -> boo
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def release(session: Session, item_id: int, user_id: int) -> bool:
+    """Give back an item `user_id` has claimed (it is open again); tell whether they had it."""
+    items = table_of(QueueItem)
+    result = session.execute(
+        update(items)
+        .where(
+            items.c.id == item_id,
+            items.c.status == QueueStatus.CLAIMED,
+            items.c.claimed_by_id == user_id,
+        )
+        .values(status=QueueStatus.OPEN, claimed_by_id=None, claimed_at=None)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def take_over(
+    session: Session, item_id: int, user_id: int, from_user_id: int, now: dt.datetime
+) -> bool:
+    """Move a claim from `from_user_id` to `user_id`; tell whether it was still theirs.
+
+    Conditional on the claimer the caller saw, so two people taking over at once (or the
+    claimer releasing meanwhile) leave one winner and a clear refusal for the other.
+    """
+    items = table_of(QueueItem)
+    result = session.execute(
+        update(items)
+        .where(
+            items.c.id == item_id,
+            items.c.status == QueueStatus.CLAIMED,
+            items.c.claimed_by_id == from_user_id,
+        )
+        .values(claimed_by_id=user_id, claimed_at=now)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def resolve(
     session: Session,
     item_id: int,
@@ -105,3 +141,33 @@ def resolve(
         )
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def resolve_patients_items(
+    session: Session,
+    patient_id: int,
+    kind: QueueKind,
+    note: str,
+    outcome: str,
+    now: dt.datetime,
+) -> list[int]:
+    """Resolve the patient's open or claimed items of `kind` with nobody as the resolver (the
+    system did it); return their ids."""
+    items = table_of(QueueItem)
+    return list(
+        session.scalars(
+            update(items)
+            .where(
+                items.c.patient_id == patient_id,
+                items.c.kind == kind,
+                items.c.status.in_((QueueStatus.OPEN, QueueStatus.CLAIMED)),
+            )
+            .values(
+                status=QueueStatus.RESOLVED,
+                resolved_at=now,
+                resolution_note=note,
+                outcome=outcome,
+            )
+            .returning(items.c.id)
+        )
+    )

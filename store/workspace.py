@@ -68,12 +68,15 @@ def list_queue(
     per_page: int = 50,
     total: int | None = None,
 ) -> QueuePage:
-    """Return one page of queue items: soonest anchor date first, then priority, then age.
+    """Return one page of queue items: high priority first, then soonest anchor date, then age
+    (SPEC 10: an "ER for chest pain" item must not wait behind a week of routine ones).
 
     `total` may be passed when the caller already counted (the queue page counts per kind).
-    Items without a fill date (messages from unknown numbers) sort where the database puts
-    NULL: last on PostgreSQL, first on SQLite; forcing one order would stop the index from
-    giving the order.
+    Items without a fill date (messages from unknown numbers) sort, within their priority,
+    where the database puts NULL: last on PostgreSQL, first on SQLite; forcing one order would
+    stop an index from giving the order. ix_queue_items_active_order (migration 0004) is in
+    the old order (anchor date, then priority), so the database sorts a store's active items
+    for each page until an index in this order replaces it (docs/benchmarks.md, "Queue order").
     """
     where = _queue_filter(store_ids, statuses, kind)
     if total is None:
@@ -85,8 +88,8 @@ def list_queue(
         .options(selectinload(QueueItem.patient), selectinload(QueueItem.store))
         .options(selectinload(QueueItem.claimed_by))
         .order_by(
-            QueueItem.anchor_date,
             QueueItem.priority,
+            QueueItem.anchor_date,
             QueueItem.created_at,
             QueueItem.id,
         )
@@ -99,7 +102,7 @@ def list_queue(
 def count_by_kind(
     session: Session, store_ids: Collection[int], statuses: Collection[QueueStatus] = ACTIVE
 ) -> dict[QueueKind, int]:
-    """Count the queue's items per kind."""
+    """Count the queue's items with one of `statuses`, per kind (kinds without any are left out)."""
     rows = session.execute(
         select(QueueItem.kind, func.count())
         .where(*_queue_filter(store_ids, statuses, None))

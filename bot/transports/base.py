@@ -55,8 +55,9 @@ class Outcome(StrEnum):
     """What the caller should do with a send, whatever the transport."""
 
     SENT = "sent"  # accepted by Twilio (queued/accepted/...); delivery comes by status callback
-    OPTED_OUT = "opted_out"  # 21610: the patient unsubscribed; opt them out, never retry
-    INVALID_NUMBER = "invalid_number"  # 21211 bad number, 21614 not a mobile (voice may work)
+    # Which codes mean these two: bot/transports/errors.py.
+    OPTED_OUT = "opted_out"  # the patient unsubscribed; opt them out, never retry
+    INVALID_NUMBER = "invalid_number"  # bad number, or not a mobile (voice may work)
     FAILED = "failed"  # refused or never sent; recorded, not retried
     UNKNOWN = "unknown"  # may have reached Twilio; never retried, the status callback decides
 

@@ -2,10 +2,11 @@
 
 Failure policy (SPEC 9; reasons from twilio.md 1.2-1.4):
 
-* 21610 -> OPTED_OUT; 21211 and 21614 -> INVALID_NUMBER. Twilio asks callers to branch on a
-  small allow-list of codes only, so 21612 and every other code -> FAILED with its code.
-* 429 / 20429: Twilio did not process the request, so it is retried with exponential backoff
-  and jitter, at most `max_attempts` tries in all; then FAILED.
+* What a code means is bot/transports/errors.py's one mapping: opted out (21610) ->
+  OPTED_OUT; invalid number (21211, 21614, ...) -> INVALID_NUMBER. Twilio asks callers to
+  branch on a small allow-list of codes only, so 21612 and every other code -> FAILED with it.
+* 429 / a retryable code (20429): Twilio did not process the request, so it is retried with
+  exponential backoff and jitter, at most `max_attempts` tries in all; then FAILED.
 * A read timeout, a dropped connection or any HTTP 5xx may come after Twilio created the
   message or call, so the result is UNKNOWN and the request is never repeated: a patient must
   not get the same text twice. The status callback (or staff) settles it.
@@ -43,14 +44,12 @@ from bot.transports.base import (
     sms_problem,
     update_problem,
 )
+from bot.transports.errors import is_invalid_number, is_opt_out, is_retryable
 from bot.transports.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
-OPTED_OUT_CODES = frozenset({21610})
-INVALID_NUMBER_CODES = frozenset({21211, 21614})
-RATE_LIMITED_CODE = 20429
 CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 # DetectMessageEnd answers at once for a person but waits for the beep on a machine, so the
 # voicemail is spoken after the beep, not over the greeting (twilio.md 3.7).
@@ -305,14 +304,14 @@ class TwilioTransport:
 
 
 def _rate_limited(status: object, code: object) -> bool:
-    return code == RATE_LIMITED_CODE or status == 429
+    return status == 429 or (isinstance(code, int) and is_retryable(code))
 
 
 def _outcome_for(status: int | None, code: int | None) -> Outcome:
     """Map a Twilio error response to an Outcome (see the module docstring)."""
-    if code in OPTED_OUT_CODES:
+    if is_opt_out(code):
         return Outcome.OPTED_OUT
-    if code in INVALID_NUMBER_CODES:
+    if is_invalid_number(code):
         return Outcome.INVALID_NUMBER
     if status is not None and status >= 500:
         return Outcome.UNKNOWN

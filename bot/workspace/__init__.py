@@ -8,22 +8,25 @@ write the audit log, and render. Another store's item looks exactly like a missi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from bot import items
 from bot.access import Staff, admin_required, authenticate, login_required, staff_member
 from bot.extensions import db_session
 from bot.inputs import MAX_PAGE, body_limit, date_arg, number_arg
 from bot.planning_cli import plan_for_patient
 from bot.security import hash_password
 from bot.workspace.forms import (
-    OUTCOMES,
     CandidatesForm,
     EmptyForm,
     LoginForm,
@@ -32,7 +35,7 @@ from bot.workspace.forms import (
 )
 from planning.candidates import find_candidates
 from planning.fills import FillsFileError, group_by_patient, read_fills
-from store import queue, staff, workspace
+from store import staff, workspace
 from store.audit import record_audit
 from store.importer import ImportFileError, check_utf8
 from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, utcnow
@@ -55,6 +58,9 @@ KIND_LABELS = {
     QueueKind.UNREACHABLE: "Unreachable",
     QueueKind.OPTED_OUT: "Opted out",
     QueueKind.INVALID_NUMBER: "Invalid number",
+    QueueKind.INCOMPLETE: "Check-in not finished",
+    QueueKind.RENEWAL_NEEDED: "Renewal needed",
+    QueueKind.NOT_PICKED_UP: "Not picked up",
 }
 STATUS_FILTERS = {
     "active": (QueueStatus.OPEN, QueueStatus.CLAIMED),
@@ -183,7 +189,8 @@ def home() -> Response:
 @bp.get("/queue")
 @login_required
 def queue_page() -> str:
-    """The queue: soonest fill first, then priority; filters by kind and status; counts."""
+    """The queue: high priority first, then soonest fill; filters by kind and status, with
+    counts per kind of the status shown; the heading counts what is left to clear (active)."""
     me = staff_member()
     status = request.args.get("status", "active")
     kind_arg = request.args.get("kind", "")
@@ -191,16 +198,19 @@ def queue_page() -> str:
     page = number_arg("page", default=1, low=1, high=MAX_PAGE)
     session = db_session()
     statuses = STATUS_FILTERS.get(status, STATUS_FILTERS["active"])
-    counts = workspace.count_by_kind(session, me.store_ids)
-    # The counts are of active items; when the list shows those too, its total is one of them.
-    counted = statuses == STATUS_FILTERS["active"]
+    counts = workspace.count_by_kind(session, me.store_ids, statuses)
+    active = (
+        counts
+        if statuses == STATUS_FILTERS["active"]
+        else workspace.count_by_kind(session, me.store_ids)
+    )
     listing = workspace.list_queue(
         session,
         me.store_ids,
         statuses=statuses,
         kind=kind,
         page=page,
-        total=(counts.get(kind, 0) if kind else sum(counts.values())) if counted else None,
+        total=counts.get(kind, 0) if kind else sum(counts.values()),
     )
     _audit("view_queue", detail={"status": status, "kind": kind_arg, "page": page})
     session.commit()
@@ -208,7 +218,8 @@ def queue_page() -> str:
         "workspace/queue.html",
         listing=listing,
         counts=counts,
-        total_active=sum(counts.values()),
+        total_shown=sum(counts.values()),
+        total_active=sum(active.values()),
         kinds=list(QueueKind),
         status=status,
         kind=kind_arg,
@@ -257,56 +268,62 @@ def item_page(item_id: int) -> str:
         claim_form=EmptyForm(),
         resolve_form=ResolveForm(),
         may_resolve=staff_member().may_resolve(item.kind),
-        outcomes=dict(OUTCOMES),
+        actions=items.allowed_actions(staff_member(), item),
+        outcomes=items.OUTCOME_LABELS,
+        note_max_length=items.NOTE_MAX_LENGTH,
     )
 
 
 @bp.post("/items/<int:item_id>/claim")
 @login_required
 def claim(item_id: int) -> Response:
-    item = _item_or_404(item_id)
-    if EmptyForm().validate_on_submit():
-        session = db_session()
-        if queue.claim(session, item.id, staff_member().id, utcnow()):
-            _audit(
-                "claim_item",
-                store_id=item.store_id,
-                patient_id=item.patient_id,
-                target=f"item:{item.id}",
-            )
-            flash("Claimed: automated reminders for this check-in are paused.", "ok")
-        else:
-            flash("Someone else claimed or resolved this item first.", "error")
-        session.commit()
-    return redirect(url_for("workspace.item_page", item_id=item.id))
+    return _act_on_item(item_id, items.claim)
+
+
+@bp.post("/items/<int:item_id>/release")
+@login_required
+def release(item_id: int) -> Response:
+    return _act_on_item(item_id, items.release)
+
+
+@bp.post("/items/<int:item_id>/take-over")
+@login_required
+def take_over(item_id: int) -> Response:
+    return _act_on_item(item_id, items.take_over)
 
 
 @bp.post("/items/<int:item_id>/resolve")
 @login_required
-def resolve(item_id: int) -> str | Response:
-    item = _item_or_404(item_id)
-    me = staff_member()
-    if not me.may_resolve(item.kind):
-        abort(403)
+def resolve(item_id: int) -> Response:
     form = ResolveForm()
-    if not form.validate_on_submit():
-        flash("Write a note and choose an outcome to resolve the item.", "error")
-        return redirect(url_for("workspace.item_page", item_id=item.id))
+    resolve_with = functools.partial(items.resolve, note=form.note.data, outcome=form.outcome.data)
+    return _act_on_item(item_id, resolve_with, form, done=url_for("workspace.queue_page"))
+
+
+def _act_on_item(
+    item_id: int,
+    act: Callable[..., items.Result],
+    form: FlaskForm | None = None,
+    *,
+    done: str | None = None,
+) -> Response:
+    """Run a claim, release, take-over or resolution (bot/items.py) and say how it went.
+
+    A role refusal is a 403 (the page never offers what the role may not do); any other
+    refusal is told on the item page. After success, go to `done` (default: the item page).
+    """
+    item = _item_or_404(item_id)
+    back = url_for("workspace.item_page", item_id=item_id)
+    if not (form or EmptyForm()).validate_on_submit():
+        return redirect(back)
     session = db_session()
-    if queue.resolve(session, item.id, me.id, form.note.data.strip(), form.outcome.data, utcnow()):
-        _audit(
-            "resolve_item",
-            store_id=item.store_id,
-            patient_id=item.patient_id,
-            target=f"item:{item.id}",
-            detail={"outcome": form.outcome.data},
-        )
+    result = act(session, staff_member(), item, utcnow(), actor="user")
+    if result.refusal is items.Refusal.FORBIDDEN:
+        abort(403)
+    if result.ok:
         session.commit()
-        flash("Resolved.", "ok")
-        return redirect(url_for("workspace.queue_page"))
-    session.commit()
-    flash("This item is claimed by someone else or already resolved.", "error")
-    return redirect(url_for("workspace.item_page", item_id=item.id))
+    flash(result.message, "ok" if result.ok else "error")
+    return redirect((done or back) if result.ok else back)
 
 
 # --- Upcoming fills and patients --------------------------------------------------------------

@@ -17,17 +17,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp
 
+from bot.items import OUTCOMES
+
 # Enough to catch typos; the login itself is the real check.
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
-
-OUTCOMES = [
-    ("handled", "Handled"),
-    ("profile_updated", "Profile updated"),
-    ("called_patient", "Called the patient"),
-    ("prescriber_contacted", "Prescriber contacted"),
-    ("fill_adjusted", "Fill adjusted"),
-    ("no_action", "No action needed"),
-]
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -40,12 +33,14 @@ class EmptyForm(FlaskForm):  # type: ignore[misc]
 
 
 class ResolveForm(FlaskForm):  # type: ignore[misc]
+    """The fields only: bot/items.py checks the outcome and the note (for the API too)."""
+
     outcome = SelectField(
         "Outcome",
-        choices=[SelectChoice(v, label) for v, label in OUTCOMES],
-        validators=[DataRequired()],
+        choices=[SelectChoice(value, label) for value, label in OUTCOMES.items()],
+        validate_choice=False,
     )
-    note = TextAreaField("Note", validators=[DataRequired(), Length(max=2000)])
+    note = TextAreaField("Note")
 
 
 class TextPatientForm(FlaskForm):  # type: ignore[misc]

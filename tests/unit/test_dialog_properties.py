@@ -172,7 +172,8 @@ def test_it_never_raises_ends_in_bounded_replies_and_drops_nothing(
     if not state.done:
         return
     # After the end, every reply is answered or kept in a finding; only a repeated opt-out of
-    # an opted-out patient gets neither (at most one confirmation, SPEC 8).
+    # an opted-out patient (at most one confirmation, SPEC 8) and a plain acknowledgement
+    # ("ok", "thanks", SPEC 6) get neither: both stay in the transcript.
     for reply in replies[:5]:
         said.append(words_of(reply) or "")
         opted_out = bool(state.data.get("opted_out"))
