@@ -1,0 +1,120 @@
+"""Refused accesses reach the audit log (SPEC 10); JSON answers and pages stay out of caches."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from tests.staff_helpers import Chain, audit_events, make_chain, user
+from tests.workspace_helpers import StaffClient
+
+
+@pytest.fixture
+def chain(app: Flask, session: Session) -> Chain:
+    return make_chain(session)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    ("email", "path", "status"),
+    [
+        ("pharm@a.org", "/admin/users", 403),
+        ("tech@a.org", "/admin/stores", 403),
+        ("pharm@a.org", "/items/{item_b}", 404),
+        ("admin@a.org", "/patients/{patient_b}", 404),
+        ("pharm@a.org", "/items/999999", 404),
+        ("pharm@a.org", "/patients/999999", 404),
+    ],
+)
+def test_a_refused_page_is_audited(
+    app: Flask, chain: Chain, session: Session, email: str, path: str, status: int
+) -> None:
+    me = StaffClient.signed_in(app, email)
+    url = path.format(item_b=chain.item_b, patient_b=chain.patient_b)
+    assert me.get(url).status_code == status
+    [event] = audit_events(session, "access_refused")
+    assert (event.actor, event.user_id, event.target) == ("user", user(session, email).id, url)
+    assert event.detail["status"] == status and event.detail["method"] == "GET"
+
+
+def test_a_refused_action_is_audited_and_changes_nothing(
+    app: Flask, chain: Chain, session: Session
+) -> None:
+    me = StaffClient.signed_in(app, "admin@a.org")
+    assert me.post(f"/items/{chain.item_b}/claim").status_code == 404
+    [event] = audit_events(session, "access_refused")
+    assert event.detail["method"] == "POST" and event.target == f"/items/{chain.item_b}/claim"
+    assert audit_events(session, "claim_item") == []
+
+
+@pytest.mark.parametrize(
+    ("email", "method", "path", "status"),
+    [
+        ("pharm@a.org", "POST", "/api/queue/{item_b}/claim", 404),
+        ("pharm@a.org", "POST", "/api/queue/999999/claim", 404),
+        ("pharm@a.org", "GET", "/api/patients/P9/messages", 404),
+        ("tech@a.org", "POST", "/api/queue/{item_a}/resolve", 403),
+    ],
+)
+def test_a_refused_api_call_is_audited(
+    app: Flask, chain: Chain, session: Session, email: str, method: str, path: str, status: int
+) -> None:
+    url = path.format(item_a=chain.item_a, item_b=chain.item_b)
+    response = app.test_client().open(
+        url, method=method, headers=bearer(chain.tokens[email]), json={"note": "done"}
+    )
+    assert response.status_code == status
+    [event] = audit_events(session, "access_refused")
+    assert (event.actor, event.user_id, event.target) == ("api", user(session, email).id, url)
+    assert event.detail["status"] == status
+
+
+def test_a_bad_api_token_is_audited_by_its_prefix_only(
+    app: Flask, chain: Chain, session: Session
+) -> None:
+    guess = "msb_guessing_the_rest_of_a_token"
+    response = app.test_client().get("/api/queue", headers=bearer(guess))
+    assert response.status_code == 401
+    [event] = audit_events(session, "api_token_refused")
+    assert event.target == guess[:12] and event.user_id is None
+    assert guess not in str(event.detail)
+
+
+def test_a_nul_in_a_refused_path_is_still_audited(
+    app: Flask, chain: Chain, session: Session
+) -> None:
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    assert me.get("/admin/users%00x").status_code == 404
+    [event] = audit_events(session, "access_refused")
+    assert event.target == "/admin/usersx"
+
+
+def test_anonymous_404s_are_not_audited(app: Flask, chain: Chain, session: Session) -> None:
+    assert app.test_client().get("/no/such/page").status_code == 404
+    assert app.test_client().get("/items/1").status_code == 302
+    assert audit_events(session, "access_refused") == []
+
+
+# --- Headers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "authorized"),
+    [("/api/queue", True), ("/api/queue", False), ("/api/nowhere", True), ("/healthz", False)],
+)
+def test_json_answers_are_never_cached(
+    app: Flask, chain: Chain, path: str, authorized: bool
+) -> None:
+    headers = bearer(chain.tokens["pharm@a.org"]) if authorized else {}
+    response = app.test_client().get(path, headers=headers)
+    assert response.is_json
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_content_security_policy_forbids_a_base_element(app: Flask, chain: Chain) -> None:
+    policy = app.test_client().get("/login").headers["Content-Security-Policy"]
+    assert "base-uri 'none'" in policy and "default-src 'self'" in policy
