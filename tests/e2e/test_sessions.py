@@ -43,6 +43,13 @@ def opens_the_queue(client: Any) -> bool:
 # --- Sessions end when they should ------------------------------------------------------------
 
 
+def test_the_session_cookie_is_secure_http_only_and_same_site(app: Flask, chain: Chain) -> None:
+    me = StaffClient(app.test_client(), "pharm@a.org")
+    response = me.login(PASSWORD)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in cookie.split(";")}
+
+
 def test_an_old_cookie_gets_the_login_page_after_logout(app: Flask, chain: Chain) -> None:
     me = StaffClient.signed_in(app, "pharm@a.org")
     cookie = session_cookie(me.client)
