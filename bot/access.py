@@ -196,9 +196,12 @@ def _audit_refusal(response: Response) -> Response:
     Role checks (403) and another store's or a missing item or patient (404) end here, in
     pages and API alike, whichever way the view refused (abort or a returned answer). A
     refused request changes nothing: whatever it left in its transaction is rolled back.
-    Anonymous 404s (scanners, typos) are not recorded.
+    Anonymous requests and URLs that match no page (typos, a browser's /favicon.ico, missing
+    static files) are not recorded: they refuse nobody anything.
     """
     if response.status_code not in REFUSED_STATUSES:
+        return response
+    if request.url_rule is None or request.endpoint == "static":
         return response
     api_staff: Staff | None = g.get("staff")
     who = api_staff or (current_user if current_user.is_authenticated else None)
