@@ -29,7 +29,7 @@ class SlowCountingHasher(PasswordHasher):
         self.checked: list[str] = []  # the hashes checked against
         self._lock = threading.Lock()
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
         with self._lock:
             self.checked.append(hash if isinstance(hash, str) else hash.decode())
         time.sleep(0.05)
