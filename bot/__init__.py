@@ -51,7 +51,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     csrf.exempt(api.bp)
     errors.init_app(app)
     workspace.init_app(app)
-    # Signs what the browser asks, so it exists only with the console transport.
+    # Signs what the browser asks, so it exists only in demo mode with the console transport.
     devphone.init_app(app)
     csrf.exempt(devphone.bp)
     app.after_request(_security_headers)
@@ -65,8 +65,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; media-src 'self' https:; frame-ancestors 'none'; form-action 'self'",
+        "default-src 'self'; media-src 'self' https:; frame-ancestors 'none'; form-action 'self';"
+        " base-uri 'none'",
     )
-    if response.mimetype == "text/html":
+    # Pages and JSON alike carry patient data or tokens' answers: no copy in any cache.
+    if response.mimetype == "text/html" or response.is_json:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

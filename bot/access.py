@@ -16,10 +16,12 @@ from typing import Any, TypeVar, cast
 import flask_login
 from flask import Flask, abort, g, jsonify, request
 from flask_login import LoginManager, UserMixin, current_user
+from werkzeug.wrappers import Response
 
 from bot.extensions import db_session
-from bot.security import hash_api_token, verify_password
+from bot.security import hash_api_token, spend_a_password_check, verify_password
 from store import staff
+from store.audit import record_audit
 from store.models import QueueKind, Role, User
 
 # A technician may work these; the rest are clinical and need a pharmacist (or an admin).
@@ -34,6 +36,13 @@ TECHNICIAN_KINDS = frozenset(
 )
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+# The same words whatever the reason, so that they tell nothing about the email.
+LOGIN_REFUSED = (
+    f"Wrong email or password. After {MAX_FAILED_LOGINS} wrong passwords in a row an account is"
+    f" locked for {LOCK_MINUTES} minutes; an admin can unlock it sooner on the Staff page."
+)
+# Answers that refuse a signed-in user or a valid token; each one goes to the audit log.
+REFUSED_STATUSES = frozenset({403, 404})
 
 
 @dataclass(frozen=True)
@@ -44,13 +53,18 @@ class Staff(UserMixin):  # type: ignore[misc]
     email: str
     role: Role
     store_ids: tuple[int, ...]
+    # The users.session_version this session was signed in with (see `init_app`).
+    session_version: int = 1
 
     @classmethod
     def of(cls, user: User) -> Staff:
-        return cls(user.id, user.email, user.role, tuple(s.id for s in user.stores))
+        return cls(
+            user.id, user.email, user.role, tuple(s.id for s in user.stores), user.session_version
+        )
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session cookie carries: the user id and the session version."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_admin(self) -> bool:
@@ -62,17 +76,29 @@ class Staff(UserMixin):  # type: ignore[misc]
 
 
 def init_app(app: Flask) -> None:
-    """Set up session logins."""
+    """Set up session logins, and the audit of refused requests."""
     manager = LoginManager(app)
     manager.login_view = "workspace.login"
     manager.login_message = "Please sign in to see the queue."
     manager.session_protection = "strong"
+    manager.user_loader(_load_session_user)
+    app.after_request(_audit_refusal)
 
-    def load(user_id: str) -> Staff | None:
-        user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return Staff.of(user) if user is not None and user.active else None
 
-    manager.user_loader(load)
+def _load_session_user(session_id: str) -> Staff | None:
+    """The user of a session cookie "<user id>:<session version>", if that session still holds.
+
+    Every request reads the user's row, so a new role or store applies at once; a bumped
+    session version (logout, new password, deactivation: `store.staff.end_sessions`) turns
+    every older cookie, in any worker, into an anonymous visitor.
+    """
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 9 or len(version) > 9:
+        return None  # not a cookie we signed (ids and versions fit a 32-bit integer)
+    user = db_session().get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return Staff.of(user)
 
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -90,22 +116,33 @@ def staff_member() -> Staff:
 
 
 def authenticate(email: str, password: str, now: dt.datetime) -> User | None:
-    """Check a password, counting failures; a locked account refuses even the right one."""
+    """Check a password; a locked account refuses even the right one.
+
+    The attempt is counted and committed before the password is checked, so however many
+    workers take guesses at once, at most MAX_FAILED_LOGINS are checked before the lock. Every
+    refusal (unknown email, deactivated, locked, wrong password) costs one Argon2 check.
+    """
     session = db_session()
     user = staff.get_user(session, email)
     if user is None or not user.active:
+        spend_a_password_check(password)
         return None
-    if user.locked_until is not None and user.locked_until > now:
+    reserved = staff.reserve_login_attempt(
+        session,
+        user.id,
+        now,
+        limit=MAX_FAILED_LOGINS,
+        lock_for=dt.timedelta(minutes=LOCK_MINUTES),
+    )
+    # Commit the count (or nothing) now: holding the row lock through Argon2 would queue every
+    # other attempt on this login behind this one.
+    session.commit()
+    if not reserved:
+        spend_a_password_check(password)
         return None
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
         return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    staff.record_login(session, user, now)
     return user
 
 
@@ -123,8 +160,17 @@ def token_required(view: View) -> View:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return api_error(401, "missing bearer token")
-        user = staff.find_api_token(db_session(), hash_api_token(token.strip()), _now())
+        session = db_session()
+        user = staff.find_api_token(session, hash_api_token(token.strip()), _now())
         if user is None:
+            record_audit(
+                session,
+                "api_token_refused",
+                actor="api",
+                target=_printable(token.strip()[:12]),
+                detail=_request_detail(401),
+            )
+            session.commit()
             return api_error(401, "invalid token")
         g.staff = Staff.of(user)
         return view(*args, **kwargs)
@@ -142,6 +188,46 @@ def admin_required(view: View) -> View:
         return view(*args, **kwargs)
 
     return cast(View, wrapper)
+
+
+def _audit_refusal(response: Response) -> Response:
+    """Write each 403 and 404 answered to a known user or token to the audit log.
+
+    Role checks (403) and another store's or a missing item or patient (404) end here, in
+    pages and API alike, whichever way the view refused (abort or a returned answer). A
+    refused request changes nothing: whatever it left in its transaction is rolled back.
+    Anonymous requests and URLs that match no page (typos, a browser's /favicon.ico, missing
+    static files) are not recorded: they refuse nobody anything.
+    """
+    if response.status_code not in REFUSED_STATUSES:
+        return response
+    if request.url_rule is None or request.endpoint == "static":
+        return response
+    api_staff: Staff | None = g.get("staff")
+    who = api_staff or (current_user if current_user.is_authenticated else None)
+    if who is None:
+        return response
+    session = db_session()
+    session.rollback()
+    record_audit(
+        session,
+        "access_refused",
+        actor="api" if api_staff else "user",
+        user_id=who.id,
+        target=_printable(request.path)[:255],
+        detail=_request_detail(response.status_code),
+    )
+    session.commit()
+    return response
+
+
+def _request_detail(status: int) -> dict[str, object]:
+    return {"status": status, "method": request.method, "endpoint": request.endpoint}
+
+
+def _printable(text: str) -> str:
+    """Drop control characters (NUL above all, which PostgreSQL refuses in text)."""
+    return "".join(c for c in text if c.isprintable())
 
 
 def _now() -> dt.datetime:

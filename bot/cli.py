@@ -6,6 +6,7 @@ registered by wsgi.py, so that bot/ never imports scheduler/.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -15,25 +16,37 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from bot import staff_admin
 from bot.extensions import db_session, resources, settings
-from bot.security import hash_api_token, hash_password, new_api_token
+from bot.security import hash_api_token, new_api_token, password_problem
 from store import importer, migrate, store_settings
 from store.audit import record_audit
-from store.models import Role, Store, utcnow
+from store.models import Role, Store, User, utcnow
 from store.staff import (
+    MAX_EMAIL_LENGTH,
     StoreFields,
     add_api_token,
+    all_api_tokens_of,
     ensure_store,
+    find_tokens,
     get_store,
     get_user,
-    upsert_user,
+    normalize_email,
 )
 
 
 def init_app(app: Flask) -> None:
     """Register the operator commands on `app`."""
     app.cli.add_command(db)
-    for command in (import_patients, create_store, create_user, create_api_token, demo):
+    for command in (
+        import_patients,
+        create_store,
+        create_user,
+        create_api_token,
+        list_api_tokens,
+        revoke_api_token,
+        demo,
+    ):
         app.cli.add_command(command)
     from bot.planning_cli import init_app as init_planning
 
@@ -190,26 +203,40 @@ def create_store(code: str, **typed: str | None) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create_user(email: str, role: str, store_codes: tuple[str, ...], password_stdin: bool) -> None:
-    """Create or update a staff login."""
-    if "@" not in email or len(email) > 254:
-        raise click.BadParameter("must be an email address", param_hint="EMAIL")
+    """Create or update a staff login (a new password ends its sessions and clears its lock)."""
+    address = normalize_email(email)
+    if address is None:
+        raise click.BadParameter(
+            f"must be an email address of at most {MAX_EMAIL_LENGTH} characters", param_hint="EMAIL"
+        )
     session = db_session()
     stores = []
     for code in store_codes:
-        store = get_store(session, code)
+        store = get_store(session, code) if len(code) <= 32 else None
         if store is None:
-            raise click.BadParameter(f"unknown store {code!r}", param_hint="--store")
+            raise click.BadParameter(f"unknown store {code[:40]!r}", param_hint="--store")
         stores.append(store)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        raise click.BadParameter("must be at least 10 characters", param_hint="password")
-    user, created = upsert_user(session, email, Role(role), stores, hash_password(password))
-    record_audit(session, "create_user", actor="cli", target=user.email, detail={"role": role})
+    problem = password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
+    user, created = staff_admin.save_user(
+        session, staff_admin.OPERATOR, address, Role(role), stores, password
+    )
     session.commit()
     click.echo(f"user {user.email} {'created' if created else 'updated'} ({role})")
+    if not user.active:
+        click.echo("  it is deactivated: an admin reactivates it on the Staff page", err=True)
+
+
+def _user_option(email: str) -> User:
+    user = get_user(db_session(), email)
+    if user is None:
+        raise click.BadParameter(f"no user {email[:MAX_EMAIL_LENGTH]!r}", param_hint="EMAIL")
+    return user
 
 
 @click.command("create-api-token")
@@ -218,9 +245,9 @@ def create_user(email: str, role: str, store_codes: tuple[str, ...], password_st
 def create_api_token(email: str) -> None:
     """Print a new API token for EMAIL; it is shown once and stored hashed."""
     session = db_session()
-    user = get_user(session, email)
-    if user is None:
-        raise click.BadParameter(f"no user {email!r}", param_hint="EMAIL")
+    user = _user_option(email)
+    if not user.active:
+        raise click.BadParameter(f"{user.email} is deactivated", param_hint="EMAIL")
     token = new_api_token()
     add_api_token(session, user, hash_api_token(token), token[:12])
     record_audit(session, "create_api_token", actor="cli", user_id=user.id, target=user.email)
@@ -228,11 +255,49 @@ def create_api_token(email: str) -> None:
     click.echo(token)
 
 
+@click.command("list-api-tokens")
+@click.argument("email")
+@with_appcontext
+def list_api_tokens(email: str) -> None:
+    """List EMAIL's API tokens: id, prefix, created, last used, revoked (never the token)."""
+    tokens = all_api_tokens_of(db_session(), _user_option(email))
+    if not tokens:
+        click.echo("no API tokens")
+    for token in tokens:
+        revoked = f"revoked {_when(token.revoked_at)}" if token.revoked_at else "valid"
+        click.echo(
+            f"{token.id}\t{token.prefix}\tcreated {_when(token.created_at)}"
+            f"\tlast used {_when(token.last_used_at)}\t{revoked}"
+        )
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+@click.command("revoke-api-token")
+@click.argument("id_or_prefix")
+@with_appcontext
+def revoke_api_token(id_or_prefix: str) -> None:
+    """Revoke the API token with this id or prefix (as `list-api-tokens` prints them)."""
+    session = db_session()
+    found = find_tokens(session, id_or_prefix)
+    if not found:
+        raise click.BadParameter("no valid token with that id or prefix", param_hint="ID_OR_PREFIX")
+    if len(found) > 1:
+        ids = ", ".join(str(token.id) for token in found)
+        raise click.BadParameter(f"several tokens have that prefix; use an id: {ids}")
+    staff_admin.revoke_token(session, staff_admin.OPERATOR, found[0], utcnow())
+    session.commit()
+    click.echo(f"token {found[0].id} ({found[0].prefix}) of {found[0].user.email} revoked")
+
+
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
     """Load demo patients into the default store and print a pharmacist login."""
     from bot.demo import DEMO_EMAIL, load_demo
+    from bot.devphone import is_served
 
     session = db_session()
     store = ensure_default_store()
@@ -241,5 +306,7 @@ def demo() -> None:
     password = load_demo(session, store, utcnow(), base)
     click.echo(f"demo loaded in store {store.code} ({store.name})")
     click.echo(f"  workspace:      {base}/login  as {DEMO_EMAIL} / {password}")
-    if settings().transport == "console":
+    if is_served(settings()):
         click.echo(f"  patient phone:  {base}/dev/phone")
+    elif settings().transport == "console":
+        click.echo("  patient phone:  only in demo mode (MEDSYNC_DEMO=1, as scripts/run.sh sets)")

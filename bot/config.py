@@ -39,7 +39,12 @@ SETTINGS: tuple[Setting, ...] = (
         "none (demo mode keeps a random key in `instance/`)",
         "session signing; required unless `MEDSYNC_DEMO=1`",
     ),
-    Setting("MEDSYNC_DEMO", "`0`", "demo/debug mode: allows running without `SECRET_KEY`"),
+    Setting(
+        "MEDSYNC_DEMO",
+        "`0`",
+        "demo/debug mode: allows running without `SECRET_KEY` and, with the console transport,"
+        " serves the patient phone simulator; never for real patients",
+    ),
     Setting(
         "MEDSYNC_TRANSPORT",
         "`console` when Twilio credentials are absent, else `twilio`",

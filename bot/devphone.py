@@ -1,11 +1,13 @@
-"""The patient phone simulator at /dev/phone (console transport only).
+"""The patient phone simulator at /dev/phone (demo mode with the console transport only).
 
 Pick a patient, read the texts the pharmacy sent them as a phone thread, and answer: replies and
 calls go from the browser to the real /twilio/* routes, signed the way Twilio signs, so the
 demo exercises the same code as production. The page polls for new messages.
 
-This blueprint exists only when MEDSYNC_TRANSPORT=console: it signs whatever it is asked to,
-which is harmless with no Twilio account behind it and unthinkable with one.
+This blueprint exists only with MEDSYNC_DEMO=1 and MEDSYNC_TRANSPORT=console (SPEC 5.3;
+otherwise every path here is a 404): it needs no login, lists every patient with their
+transcript, and signs whatever it is asked to. The console transport alone is not enough: it is
+the default of any install without Twilio credentials, real patients included.
 """
 
 from __future__ import annotations
@@ -29,9 +31,14 @@ bp = Blueprint("devphone", __name__, url_prefix="/dev/phone")
 
 
 def init_app(app: Flask) -> None:
-    """Register the simulator when, and only when, nothing is really sent."""
-    if settings_of(app).transport == "console":
+    """Register the simulator when, and only when, this is a demo where nothing is sent."""
+    if is_served(settings_of(app)):
         app.register_blueprint(bp)
+
+
+def is_served(config: Any) -> bool:
+    """The one rule for whether /dev/phone exists (the app and `flask demo`'s hint use it)."""
+    return bool(config.demo) and config.transport == "console"
 
 
 def settings_of(app: Flask) -> Any:

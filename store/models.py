@@ -529,14 +529,15 @@ class QueueItem(Base):
         Index(
             "ix_queue_items_store_status_anchor", "store_id", "status", "anchor_date", "priority"
         ),
-        # The queue page: a store's open and claimed items already in queue order. Partial, so
+        # The queue page: a store's open and claimed items already in queue order (high
+        # priority first, then the soonest fill). Partial, so
         # resolved items (most of the table, in time) are not in it and the first page reads
         # fifty index entries, not every active item.
         Index(
             "ix_queue_items_active_order",
             "store_id",
-            "anchor_date",
             "priority",
+            "anchor_date",
             "created_at",
             "id",
             postgresql_where=text(ACTIVE_ITEMS),

@@ -92,9 +92,17 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def app(engine: Engine, migrated_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app_env() -> dict[str, str]:
+    """The settings of the `app` fixture; override it to test another mode (demo, say)."""
+    return TEST_ENV
+
+
+@pytest.fixture
+def app(
+    engine: Engine, migrated_url: str, tmp_path: Path, app_env: dict[str, str]
+) -> Iterator[Flask]:
     clean_tables(engine)
-    app = create_app({**TEST_ENV, "DATABASE_URL": migrated_url}, TESTING=True)
+    app = create_app({**app_env, "DATABASE_URL": migrated_url}, TESTING=True)
     app.instance_path = str(tmp_path / "instance")
     yield app
     app.extensions["medsync"].db.dispose()

@@ -20,12 +20,18 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from bot import items
-from bot.access import Staff, admin_required, authenticate, login_required, staff_member
+from bot import items, staff_admin
+from bot.access import (
+    LOGIN_REFUSED,
+    Staff,
+    admin_required,
+    authenticate,
+    login_required,
+    staff_member,
+)
 from bot.extensions import db_session
 from bot.inputs import MAX_PAGE, body_limit, date_arg, number_arg
 from bot.planning_cli import plan_for_patient
-from bot.security import hash_password
 from bot.workspace.forms import (
     CandidatesForm,
     EmptyForm,
@@ -38,7 +44,16 @@ from planning.fills import FillsFileError, group_by_patient, read_fills
 from store import staff, workspace
 from store.audit import record_audit
 from store.importer import ImportFileError, check_utf8
-from store.models import CheckinStatus, MedType, QueueKind, QueueStatus, Role, utcnow
+from store.models import (
+    ApiToken,
+    CheckinStatus,
+    MedType,
+    QueueKind,
+    QueueStatus,
+    Role,
+    User,
+    utcnow,
+)
 from store.validate import display_phone
 
 MAX_FILLS_UPLOAD = 20 * 1024 * 1024
@@ -150,29 +165,43 @@ def login() -> str | Response:
             "login" if user else "login_failed",
             actor="user",
             user_id=user.id if user else None,
-            target=form.email.data.strip().lower()[:80],
+            target=form.email.data.strip().lower()[: staff.MAX_EMAIL_LENGTH],
         )
         session.commit()
         if user is not None:
             login_user(Staff.of(user))
             return redirect(_safe_next(request.args.get("next")))
-        flash("Wrong email or password, or the account is locked for a few minutes.", "error")
+        flash(LOGIN_REFUSED, "error")
     return render_template("workspace/login.html", form=form)
 
 
 def _safe_next(target: str | None) -> str:
-    """Follow ?next= only to a path on this site."""
-    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
-        return target
-    return url_for("workspace.queue_page")
+    """Follow ?next= only to a path on this site, else to the queue.
+
+    Browsers read `//host`, `/\\host` and `/<tab>/host` (they drop tabs and newlines) as
+    another site, so a target must start with one slash and a path, with no backslash and
+    nothing unprintable anywhere.
+    """
+    home = url_for("workspace.queue_page")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return home
+    if "\\" in target or not target.isprintable():
+        return home
+    parts = urlsplit(target)
+    return home if parts.scheme or parts.netloc else target
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    """Sign out, ending every session of this login (other browsers and devices too)."""
     if EmptyForm().validate_on_submit():
+        session = db_session()
+        user = session.get(User, staff_member().id)
+        if user is not None:
+            staff.end_sessions(session, user)
         _audit("logout")
-        db_session().commit()
+        session.commit()
         logout_user()
     return redirect(url_for("workspace.login"))
 
@@ -445,7 +474,7 @@ def _find_candidates(form: CandidatesForm) -> tuple[list[Any], list[tuple[int, s
 @login_required
 @admin_required
 def admin_users() -> str | Response:
-    """Staff of the admin's stores; create or update a login."""
+    """Staff of the admin's stores; create a login or update one the admin manages."""
     me = staff_member()
     session = db_session()
     stores = workspace.list_stores(session, me.store_ids)
@@ -453,23 +482,87 @@ def admin_users() -> str | Response:
     form.stores.choices = [SelectChoice(s.id, f"{s.code} ({s.name})") for s in stores]
     if form.validate_on_submit():
         chosen = [s for s in stores if s.id in form.stores.data]
-        user, created = staff.upsert_user(
-            session,
-            form.email.data,
-            Role(form.role.data),
-            chosen,
-            hash_password(form.password.data),
-        )
-        _audit(
-            "create_user" if created else "update_user",
-            target=user.email,
-            detail={"role": form.role.data},
-        )
+        try:
+            user, created = staff_admin.save_user(
+                session,
+                _actor(me),
+                form.email.data,
+                Role(form.role.data),
+                chosen,
+                form.password.data or None,
+            )
+        except staff_admin.StaffChangeRefused as refusal:
+            session.commit()  # the refusal's audit
+            flash(str(refusal), "error")
+            return redirect(url_for("workspace.admin_users"))
         session.commit()
-        flash(f"{user.email} {'created' if created else 'updated'}.", "ok")
+        if user.id == me.id and form.password.data:
+            login_user(Staff.of(user))  # a new password ends the other sessions, not this one
+        state = "" if user.active else " It stays deactivated until you reactivate it."
+        flash(f"{user.email} {'created' if created else 'updated'}.{state}", "ok")
         return redirect(url_for("workspace.admin_users"))
     _audit("view_users")
     session.commit()
+    users = workspace.list_users(session, me.store_ids)
     return render_template(
-        "workspace/admin_users.html", users=workspace.list_users(session, me.store_ids), form=form
+        "workspace/admin_users.html",
+        rows=staff_admin.staff_rows(session, _actor(me), users, utcnow()),
+        form=form,
+        action_form=EmptyForm(),
+        me=me,
     )
+
+
+def _actor(me: Staff) -> staff_admin.Actor:
+    return staff_admin.Actor.admin(me.id, me.store_ids)
+
+
+# Ids in these URLs are database keys: anything past PostgreSQL's integer is simply not found.
+@bp.post("/admin/users/<int(max=2147483647):user_id>/<any(deactivate,reactivate,unlock):change>")
+@login_required
+@admin_required
+def admin_user_change(user_id: int, change: str) -> Response:
+    """Deactivate (a leaver), reactivate or unlock a login; another store's login is a 404."""
+    me = staff_member()
+    session = db_session()
+    user = session.get(User, user_id)
+    if user is None or not _actor(me).manages(user):
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        try:
+            if change == "deactivate":
+                staff_admin.deactivate_user(session, _actor(me), user, utcnow())
+            elif change == "reactivate":
+                staff_admin.reactivate_user(session, _actor(me), user)
+            else:
+                staff_admin.unlock_user(session, _actor(me), user, utcnow())
+        except staff_admin.StaffChangeRefused as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"{user.email}: {CHANGE_DONE[change]}", "ok")
+        session.commit()
+    return redirect(url_for("workspace.admin_users"))
+
+
+CHANGE_DONE = {
+    "deactivate": "deactivated; its sessions and API tokens no longer work.",
+    "reactivate": "reactivated; it signs in with its password (old API tokens stay revoked).",
+    "unlock": "unlocked.",
+}
+
+
+@bp.post("/admin/tokens/<int(max=2147483647):token_id>/revoke")
+@login_required
+@admin_required
+def admin_token_revoke(token_id: int) -> Response:
+    """Revoke an API token of a login the admin manages; anyone else's is a 404."""
+    me = staff_member()
+    session = db_session()
+    token = session.get(ApiToken, token_id)
+    if token is None or token.revoked_at is not None or not _actor(me).manages(token.user):
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        staff_admin.revoke_token(session, _actor(me), token, utcnow())
+        session.commit()
+        flash(f"Token {token.prefix}… of {token.user.email} revoked.", "ok")
+    return redirect(url_for("workspace.admin_users"))

@@ -11,6 +11,14 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from bot.transports.fake import FakeTransport
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
+from tests.conftest import TEST_ENV
+
+
+@pytest.fixture
+def app_env() -> dict[str, str]:
+    """The browser tests drive the app as `scripts/run.sh` serves it: in demo mode, where the
+    patient phone simulator exists."""
+    return {**TEST_ENV, "MEDSYNC_DEMO": "1"}
 
 
 @pytest.fixture(scope="session")

@@ -107,22 +107,33 @@ def test_a_whole_voice_checkin_with_the_keypad(
     assert errors == []
 
 
-def test_the_simulator_does_not_exist_with_the_twilio_transport(migrated_url: str) -> None:
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {"MEDSYNC_TRANSPORT": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32},
+        {"MEDSYNC_TRANSPORT": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "MEDSYNC_DEMO": "1"},
+        # The console transport is the default of any install without Twilio credentials.
+        {"MEDSYNC_TRANSPORT": "console", "MEDSYNC_DEMO": "0"},
+    ],
+    ids=["twilio", "twilio-demo", "console-not-demo"],
+)
+def test_the_simulator_exists_only_in_demo_mode_with_the_console(
+    migrated_url: str, mode: dict[str, str]
+) -> None:
     from bot import create_app
     from tests.conftest import TEST_ENV
 
-    env = {
-        **TEST_ENV,
-        "DATABASE_URL": migrated_url,
-        "MEDSYNC_TRANSPORT": "twilio",
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-    }
-    app = create_app(env)
-    assert app.test_client().get("/dev/phone").status_code == 404
-    assert (
-        app.test_client()
-        .post("/dev/phone/sign", json={"path": "/twilio/sms", "form": {}})
-        .status_code
-        == 404
-    )
+    app = create_app({**TEST_ENV, "DATABASE_URL": migrated_url, **mode})
+    client = app.test_client()
+    assert client.get("/dev/phone").status_code == 404
+    assert client.get("/dev/phone/patients/1").status_code == 404
+    assert client.get("/dev/phone/recording/x.wav").status_code == 404
+    signed = client.post("/dev/phone/sign", json={"path": "/twilio/sms", "form": {"Body": "STOP"}})
+    assert signed.status_code == 404 and b"signature" not in signed.data
     app.extensions["medsync"].db.dispose()
+
+
+def test_the_simulator_is_served_in_demo_mode(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/dev/phone").status_code == 200
+    assert client.post("/dev/phone/sign", json={"path": "/twilio/sms", "form": {}}).is_json

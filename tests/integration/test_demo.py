@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from store.models import Checkin, Message, Patient, QueueItem
@@ -19,7 +20,9 @@ def test_it_loads_every_path_once_and_prints_a_working_login(
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     login = re.search(r"as (\S+@\S+) / (\S+)", result.output)
-    assert login is not None and "/dev/phone" in result.output
+    # The app fixture is not in demo mode, so there is no simulator to point at.
+    assert login is not None and "/dev/phone" not in result.output
+    assert "only in demo mode (MEDSYNC_DEMO=1" in result.output
     kinds = set(session.scalars(select(QueueItem.kind)))
     assert {k.value for k in kinds} == {
         "med_change",
@@ -74,3 +77,21 @@ def test_the_demo_texts_read_as_sent_not_queued_forever(
     )
     assert statuses and "queued" not in statuses
     assert "sent" in statuses
+
+
+def test_in_demo_mode_it_points_at_the_phone_simulator(
+    migrated_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    from bot import create_app
+    from tests.conftest import TEST_ENV, clean_tables
+
+    clean_tables(engine)
+    app = create_app({**TEST_ENV, "DATABASE_URL": migrated_url, "MEDSYNC_DEMO": "1"})
+    app.instance_path = str(tmp_path)
+    try:
+        result = app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        assert "patient phone:  http://127.0.0.1:5000/dev/phone" in result.output
+        assert app.test_client().get("/dev/phone").status_code == 200
+    finally:
+        app.extensions["medsync"].db.dispose()
