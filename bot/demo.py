@@ -73,6 +73,8 @@ class DemoPatient:
     )
 
 
+# The quick form (SPEC 6, the store's default): one question; "no" confirms in one reply, and
+# patients write what is new in their own words, which the reader files by topic.
 PATIENTS = (
     DemoPatient("D01", "Ana", "Lopez", "+12025550101", 7, started=False),
     DemoPatient("D02", "Ben", "Carter", "+12025550102", 6, replies=("no",)),
@@ -83,7 +85,7 @@ PATIENTS = (
         "+12025550103",
         6,
         language=Language.ES,
-        replies=("si, el doctor me cambio la dosis de metformina", "no", "no", "no", "no"),
+        replies=("el doctor me cambio la dosis de la metformina", "no gracias"),
     ),
     DemoPatient(
         "D04",
@@ -91,7 +93,7 @@ PATIENTS = (
         "Nguyen",
         "+12025550104",
         5,
-        replies=("no", "yes", "I keep forgetting my evening dose", "yes my inhaler", "no", "no"),
+        replies=("I keep forgetting my evening dose, and I need my inhaler", "thats all"),
         meds=(("Atorvastatin 20 mg", MedType.MAINTENANCE), ("Albuterol HFA", MedType.PRN)),
     ),
     DemoPatient(
@@ -100,7 +102,7 @@ PATIENTS = (
         "Smith",
         "+12025550105",
         5,
-        replies=("no", "no", "no", "yes", "I was in the ER on Sunday for chest pain", "no"),
+        replies=("No changes. I was in the ER on Sunday for chest pain though",),
     ),
     DemoPatient(
         "D06",
@@ -108,7 +110,7 @@ PATIENTS = (
         "Olsen",
         "+12025550106",
         4,
-        replies=("no", "no", "no", "no", "Can I take my lisinopril with ibuprofen?"),
+        replies=("Can I take my lisinopril with ibuprofen?", "no"),
     ),
     DemoPatient("D07", "Grace", "Kim", "+12025550107", 4, replies=("call me please",)),
     DemoPatient("D08", "Hector", "Diaz", "+12025550108", 3, replies=("blue", "maybe tuesday")),
@@ -124,9 +126,12 @@ PATIENTS = (
         twilio_error=21614,
         replies=(),
     ),
-    DemoPatient("D12", "Maria", "Rossi", "+12025550112", 5, replies=("no", "no", "no", "no", "no")),
+    DemoPatient("D12", "Maria", "Rossi", "+12025550112", 5, replies=("nope, all good",)),
     DemoPatient("D13", "Ned", "Park", "+12025550113", 2),
     DemoPatient("D14", "Olga", "Petrov", "+12025550114", 12, consent=False, started=False),
+    DemoPatient(
+        "D15", "Paul", "Quinn", "+12025550115", 5, replies=("I stopped taking the metformin",)
+    ),
 )
 
 

@@ -31,6 +31,7 @@ def voice_twiml(
     record_url: str,
     no_input_url: str,
     no_recording_url: str,
+    dialed_url: str,
 ) -> str:
     """Render one voice turn.
 
@@ -60,6 +61,11 @@ def voice_twiml(
             response.say(output.text, language=lang)
             _record(response, record_url)
             response.redirect(no_recording_url, method="POST")
+            return str(response)
+        if isinstance(output, dialogs.Transfer):
+            # Ring the pharmacy; when that call ends, the action learns whether anyone answered.
+            response.say(output.text, language=lang)
+            response.dial(output.number, action=dialed_url, method="POST", timeout=25)
             return str(response)
         if isinstance(output, dialogs.Say | dialogs.End):
             response.say(output.text, language=lang)

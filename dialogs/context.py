@@ -31,8 +31,10 @@ class Context:
     program_name: str = "Med Sync"
     # Voice: the patient called us (greeted as a caller, no identity check) rather than we them.
     inbound_call: bool = False
-    # Voice: the store is open now, so "press 0" puts the caller through to the pharmacy.
+    # Voice: the store is open now, so "press 0" puts the caller through to the pharmacy, at
+    # this number (E.164; the display number when not given).
     pharmacy_open: bool = False
+    transfer_number: str = ""
 
 
 def as_lang(value: str) -> Lang:

@@ -765,9 +765,8 @@ def _transfer(dialog: Dialog, state: DialogState, node: Node, heard: _Heard, ctx
     """
     findings = _pending(node)
     state = _record(state, findings)
-    return Step(
-        state, (Transfer(_text("transfer", state, ctx), ctx.pharmacy_phone),), tuple(findings)
-    )
+    number = ctx.transfer_number or ctx.pharmacy_phone
+    return Step(state, (Transfer(_text("transfer", state, ctx), number),), tuple(findings))
 
 
 def _take_message(

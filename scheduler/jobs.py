@@ -15,12 +15,11 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
 from bot import outreach
-from bot.transports.base import Outcome, SendResult, Transport
+from bot.transports.base import Outcome, Transport
 from scheduler import policy
 from store import checkins, queue
 from store.models import (
@@ -295,26 +294,6 @@ def _closed_meanwhile(session: Session, checkin: Checkin, now: dt.datetime) -> b
     return True
 
 
-class _Noting:
-    """The outbox's transport, noting the answer to the one send made through it."""
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
-        self.name = transport.name
-        self.result: SendResult | None = None
-
-    def send_sms(self, **kwargs: Any) -> SendResult:
-        self.result = self.transport.send_sms(**kwargs)
-        return self.result
-
-    def place_call(self, **kwargs: Any) -> SendResult:
-        self.result = self.transport.place_call(**kwargs)
-        return self.result
-
-    def update_call(self, **kwargs: Any) -> SendResult:
-        return self.transport.update_call(**kwargs)
-
-
 def _send(
     session: Session,
     checkin: Checkin,
@@ -331,42 +310,38 @@ def _send(
     attempt is the row bot.outreach recorded: Twilio's answer is stored as it is noted here.
     """
     assert decision.step is not None and decision.channel is not None
-    noting = _Noting(outbox.transport)
-    transport = cast(Transport, noting)
     if decision.channel is policy.Channel.SMS:
-        outcome = outreach.send_checkin_sms(
+        done = outreach.send_checkin_sms(
             session,
             checkin,
             Purpose(decision.step.value),
             now,
-            transport=transport,
+            transport=outbox.transport,
             urls=outbox.urls,
             defaults=outbox.defaults,
             validity_seconds=decision.validity_seconds,
-            patient_locked=True,
         )
-        report.texts += outcome is Outcome.SENT
+        report.texts += done.outcome is Outcome.SENT
     else:
-        outcome = outreach.place_checkin_call(
+        done = outreach.place_checkin_call(
             session,
             checkin,
             now,
-            transport=transport,
+            transport=outbox.transport,
             urls=outbox.urls,
             defaults=outbox.defaults,
             purpose=Purpose(decision.step.value),
-            patient_locked=True,
         )
-        report.calls += outcome is Outcome.SENT
-    report.not_sent += outcome is not Outcome.SENT
+        report.calls += done.outcome is Outcome.SENT
+    report.not_sent += done.outcome is not Outcome.SENT
     log.info(
         "scheduler: check-in %s %s by %s: %s",
         checkin.id,
         decision.step.value,
         decision.channel,
-        outcome.value,
+        done.outcome.value,
     )
-    sent = noting.result
+    sent = done.result
     if sent is None:
         return None
     refused = checkins.was_refused(sent.status, sent.sid)

@@ -9,8 +9,9 @@ check-in, due check-ins through `(status, next_attempt_at)`, history by check-in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -41,6 +42,7 @@ from store.models import (
     QueueItem,
     QueueStatus,
     Store,
+    table_of,
 )
 
 
@@ -415,3 +417,51 @@ def read_history(session: Session, checkin_id: int, patient_id: int, since: dt.d
         for row in rows
     )
     return History(made, recent, replied, bool(rows[0].staff_owns))
+
+
+# --- Status: every write of a check-in's status is here ---------------------------------------
+
+
+def note_attempt(checkin: Checkin, now: dt.datetime) -> None:
+    """An outreach attempt was recorded: count it; a scheduled check-in is now in progress."""
+    checkin.attempts += 1
+    checkin.last_outreach_at = now
+    if checkin.status == CheckinStatus.SCHEDULED:
+        checkin.status = CheckinStatus.IN_PROGRESS
+
+
+def record_dialog(
+    session: Session,
+    checkin_id: int,
+    status: CheckinStatus | None,
+    *,
+    done: bool,
+    topics: Mapping[str, str] | None,
+    now: dt.datetime,
+) -> None:
+    """Record what a dialog step reached: the new status (None: unchanged), whether the
+    dialog is over (no more outreach), and the topic summary once the patient has answered."""
+    values: dict[str, Any] = {}
+    if status is not None:
+        values["status"] = status
+    if done:
+        values |= {"next_attempt_at": None, "completed_at": now}
+    if topics is not None:
+        values["topics"] = dict(topics)
+    if values:
+        table = table_of(Checkin)
+        session.execute(
+            update(table).where(table.c.id == checkin_id).values(updated_at=now, **values)
+        )
+
+
+def close_open_checkins(
+    session: Session, patient_id: int, status: CheckinStatus, now: dt.datetime
+) -> None:
+    """Close every open check-in of the patient (an opt-out): no more outreach for them."""
+    table = table_of(Checkin)
+    session.execute(
+        update(table)
+        .where(table.c.patient_id == patient_id, table.c.status.in_(OPEN_CHECKIN_STATUSES))
+        .values(status=status, completed_at=now, next_attempt_at=None, updated_at=now)
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -12,34 +10,15 @@ from sqlalchemy.orm import Session
 from store.models import (
     Channel,
     Checkin,
-    CheckinStatus,
     Conversation,
     table_of,
     utcnow,
 )
+from store.turns import TurnCheckin, TurnConversation
 
 
 class StaleConversation(RuntimeError):
     """The conversation changed since it was read (a concurrent step got there first)."""
-
-
-@dataclass(frozen=True)
-class SavedConversation:
-    """A conversation as a dialog turn reads it: its saved state and version."""
-
-    id: int
-    version: int
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CheckinFacts:
-    """A check-in as a dialog turn reads it."""
-
-    id: int
-    status: CheckinStatus
-    anchor_date: dt.date
-    completed_at: dt.datetime | None
 
 
 _TABLE = table_of(Conversation)
@@ -67,7 +46,7 @@ _LATEST = (
 
 def latest_for_patient(
     session: Session, patient_id: int
-) -> tuple[SavedConversation | None, CheckinFacts | None]:
+) -> tuple[TurnConversation | None, TurnCheckin | None]:
     """Return the patient's open conversation (else their latest one) and its check-in.
 
     Call it with the patient's row locked (patients.find_inbound_parties): then no other turn
@@ -76,10 +55,10 @@ def latest_for_patient(
     row = session.execute(_LATEST, {"patient_id": patient_id}).first()
     if row is None:
         return None, None
-    conversation = SavedConversation(row.id, row.version, row.data)
+    conversation = TurnConversation(row.id, row.version, row.data)
     if row.checkin_id is None:
         return conversation, None
-    checkin = CheckinFacts(row.checkin_id, row.status, row.anchor_date, row.completed_at)
+    checkin = TurnCheckin(row.checkin_id, row.status, row.anchor_date, row.completed_at)
     return conversation, checkin
 
 
@@ -162,14 +141,3 @@ def save_state(
             f"conversation {conversation_id} changed since version {seen_version}"
         )
     return seen_version + 1
-
-
-def set_checkin_status(
-    session: Session, checkin_id: int, status: CheckinStatus, *, done: bool, now: dt.datetime
-) -> None:
-    """Record the check-in status a dialog step reached; a finished one needs no more outreach."""
-    values: dict[str, Any] = {"status": status, "updated_at": now}
-    if done:
-        values |= {"next_attempt_at": None, "completed_at": now}
-    table = table_of(Checkin)
-    session.execute(update(table).where(table.c.id == checkin_id).values(**values))

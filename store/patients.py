@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from store.checkins import close_open_checkins
 from store.models import (
-    OPEN_CHECKIN_STATUSES,
     Checkin,
     CheckinStatus,
     Enrollment,
@@ -20,49 +19,21 @@ from store.models import (
     Store,
     table_of,
 )
-
-
-@dataclass(frozen=True)
-class InboundStore:
-    """The store a message or call was addressed to, as a dialog turn needs it."""
-
-    id: int
-    name: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class InboundEnrollment:
-    anchor_date: dt.date
-
-
-@dataclass(frozen=True)
-class InboundPatient:
-    """The patient writing or calling, as read (with the row locked) at the start of a turn.
-
-    Plain values, not an ORM entity: the webhook reads them on every message and building
-    entities (identity map, instance state) cost more than the query. Writes go through the
-    UPDATE functions below, by id.
-    """
-
-    id: int
-    store_id: int
-    phone: str
-    first_name: str
-    language: Language
-    phi_ok: bool
-    opted_out_at: dt.datetime | None
-    enrollment: InboundEnrollment | None
-
-    @property
-    def opted_out(self) -> bool:
-        return self.opted_out_at is not None
-
+from store.turns import TurnEnrollment, TurnPatient, TurnStore
 
 _PATIENTS = table_of(Patient)
 _STORES = table_of(Store)
 _ENROLLMENTS = table_of(Enrollment)
-_STORE_COLUMNS = (_STORES.c.id, _STORES.c.name, _STORES.c.phone)
+_STORE_COLUMNS = (
+    _STORES.c.id.label("store_id"),
+    _STORES.c.name.label("store_name"),
+    _STORES.c.phone.label("store_phone"),
+    _STORES.c.timezone.label("store_timezone"),
+    _STORES.c.checkin_form.label("store_form"),
+    _STORES.c.hours.label("store_hours"),
+    _STORES.c.from_number.label("store_from_number"),
+    _STORES.c.messaging_service_sid.label("store_service_sid"),
+)
 _PATIENT_COLUMNS = (
     _PATIENTS.c.id,
     _PATIENTS.c.store_id,
@@ -71,17 +42,28 @@ _PATIENT_COLUMNS = (
     _PATIENTS.c.language,
     _PATIENTS.c.phi_ok,
     _PATIENTS.c.opted_out_at,
+    _PATIENTS.c.consent_date,
     _ENROLLMENTS.c.anchor_date,
+    _ENROLLMENTS.c.checkin_form.label("enrollment_form"),
 )
 
 
-def _store_of(row: Row[Any]) -> InboundStore:
-    return InboundStore(row.store_id, row.store_name, row.store_phone)
+def _store_of(row: Row[Any]) -> TurnStore:
+    return TurnStore(
+        row.store_id,
+        row.store_name,
+        row.store_phone,
+        row.store_timezone,
+        row.store_form,
+        row.store_hours,
+        row.store_from_number,
+        row.store_service_sid,
+    )
 
 
-def _patient_of(row: Row[Any]) -> InboundPatient:
+def _patient_of(row: Row[Any]) -> TurnPatient:
     anchor = row.anchor_date
-    return InboundPatient(
+    return TurnPatient(
         id=row.id,
         store_id=row.store_id,
         phone=row.phone,
@@ -89,7 +71,8 @@ def _patient_of(row: Row[Any]) -> InboundPatient:
         language=row.language,
         phi_ok=row.phi_ok,
         opted_out_at=row.opted_out_at,
-        enrollment=InboundEnrollment(anchor) if anchor is not None else None,
+        consent_date=row.consent_date,
+        enrollment=TurnEnrollment(anchor, row.enrollment_form) if anchor is not None else None,
     )
 
 
@@ -98,8 +81,7 @@ def _locked_patients(*where: ColumnElement[bool]) -> Select[Any]:
     return (
         select(
             *_PATIENT_COLUMNS,
-            _STORES.c.name.label("store_name"),
-            _STORES.c.phone.label("store_phone"),
+            *_STORE_COLUMNS[1:],
         )
         .select_from(_PATIENTS)
         .join(_STORES, _STORES.c.id == _PATIENTS.c.store_id)
@@ -129,7 +111,7 @@ _PATIENTS_OF_STORE = _locked_patients(
 
 def find_store_for_inbound(
     session: Session, to_number: str, messaging_service_sid: str | None, default_code: str
-) -> InboundStore | None:
+) -> TurnStore | None:
     """Return the store a message to `to_number` (or via that Messaging Service) belongs to."""
     conditions = [_STORES.c.from_number == to_number, _STORES.c.code == default_code]
     if messaging_service_sid:
@@ -137,7 +119,7 @@ def find_store_for_inbound(
     for condition in conditions:
         row = session.execute(select(*_STORE_COLUMNS).where(condition).limit(1)).first()
         if row is not None:
-            return InboundStore(row.id, row.name, row.phone)
+            return _store_of(row)  # type: ignore[arg-type]
     return None
 
 
@@ -147,7 +129,7 @@ def find_inbound_parties(
     messaging_service_sid: str | None,
     from_number: str,
     default_code: str,
-) -> tuple[InboundStore | None, InboundPatient | None]:
+) -> tuple[TurnStore | None, TurnPatient | None]:
     """Return the store written to and the patient writing, with the patient's row locked.
 
     One reply at a time per patient: concurrent webhooks for the same patient wait on the row
@@ -171,7 +153,7 @@ def find_inbound_parties(
 
 def _most_recently_contacted(
     session: Session, candidates: Sequence[Row[Any]]
-) -> InboundPatient | None:
+) -> TurnPatient | None:
     """Pick among patients sharing a phone (families do): the one contacted last."""
     if len(candidates) <= 1:
         return _patient_of(candidates[0]) if candidates else None
@@ -186,6 +168,12 @@ def _most_recently_contacted(
     if ranked is None:
         return _patient_of(candidates[0])
     return _patient_of(next(row for row in candidates if row.id == ranked[0]))
+
+
+def lock_for_turn(session: Session, patient_id: int) -> tuple[TurnStore, TurnPatient] | None:
+    """Read a patient and their store for a turn, the patient's row locked (one statement)."""
+    row = session.execute(_locked_patients(_PATIENTS.c.id == patient_id)).first()
+    return (_store_of(row), _patient_of(row)) if row is not None else None
 
 
 def get_patient(session: Session, patient_id: int, *, lock: bool = False) -> Patient | None:
@@ -206,12 +194,7 @@ def opt_out(session: Session, patient_id: int, now: dt.datetime, via: str) -> bo
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    checkins = table_of(Checkin)
-    session.execute(
-        update(checkins)
-        .where(checkins.c.patient_id == patient_id, checkins.c.status.in_(OPEN_CHECKIN_STATUSES))
-        .values(status=CheckinStatus.OPTED_OUT, completed_at=now, next_attempt_at=None)
-    )
+    close_open_checkins(session, patient_id, CheckinStatus.OPTED_OUT, now)
     return True
 
 

@@ -41,6 +41,7 @@ def add_item(
     text: str | None = None,
     recording_url: str | None = None,
     priority: int = 2,
+    reason: str | None = None,
 ) -> int:
     """Queue an item for staff and return its id; the anchor date comes from the check-in."""
     return int(
@@ -56,6 +57,7 @@ def add_item(
                 "text": text,
                 "recording_url": recording_url,
                 "priority": priority,
+                "reason": reason[:300] if reason else None,
                 "status": QueueStatus.OPEN,
                 "created_at": utcnow(),
             },

@@ -44,6 +44,7 @@ def _render(turn: outreach.CallTurn) -> Response:
                 record_url=links.voice_step("record", *ids),
                 no_input_url=links.voice_step("gather", *ids, no_input=True),
                 no_recording_url=links.voice_step("record", *ids, no_input=True),
+                dialed_url=links.voice_step("dialed", *ids),
             )
         )
     if turn.kind == "voicemail" and turn.text:
@@ -85,7 +86,7 @@ def gathered() -> Response:
         heard = None
     else:
         event = dialogs.Reply(digits=digits, speech=speech, confidence=confidence)
-        heard = speech if speech else f"pressed {digits}"
+        heard = speech  # a keypress is written as words by the use case ("pressed 0: ...")
     voice = outreach.VoiceInput(conversation_id, version, _call(), event, heard)
     return _step(voice)
 
@@ -126,6 +127,31 @@ def _confidence(raw: str | None) -> float | None:
     except ValueError:
         return None
     return value if value is not None and 0.0 <= value <= 1.0 else None
+
+
+@bp.post("/voice/dialed")
+@twilio_request
+def dialed() -> Response:
+    """The <Dial> to the pharmacy ended: talked to someone (hang up), or nobody answered
+    (the caller leaves a message for a call back)."""
+    conversation_id, version = _step_ids()
+    outcome = field("DialCallStatus", required=False, max_len=20).lower()
+    if outcome == "completed":
+        return twiml(render.hang_up())
+    voice = outreach.VoiceInput(conversation_id, version, _call(), dialogs.TransferFailed(), None)
+    return _step(voice)
+
+
+@bp.post("/voice/notice")
+@twilio_request
+def notice() -> Response:
+    """A notice call (refills ready, welcome) was answered: say it, to a person or a machine
+    alike (its words are PHI-free), and hang up."""
+    message_id = int_arg("m")
+    said = outreach.notice_text(db_session(), message_id) if message_id else None
+    if said is None:
+        return twiml(render.hang_up())
+    return twiml(render.say_and_hang_up(*said))
 
 
 @bp.post("/voice/message")

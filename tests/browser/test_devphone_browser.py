@@ -58,18 +58,16 @@ def test_a_whole_sms_checkin_in_the_simulator_reaches_the_queue(
 ) -> None:
     patient_id = started(session, live_server, fake_transport)
     open_phone(page, patient_id)
-    expect(page.locator("#thread li").first).to_contain_text("Reply STOP to opt out")
-    text(page, "yes my doctor changed my metformin", "missed doses")
-    text(page, "no", "as-needed")
-    text(page, "no", "hospital")
-    text(page, "no", "Anything else")
+    # The quick form: one question for every topic, answered in the patient's own words.
+    expect(page.locator("#thread li").first).to_contain_text("Reply NO or tell us")
+    text(page, "my doctor changed my metformin", "Anything else?")
     text(page, "no thanks", "pharmacist will look at this")
     page.goto("/login")
     page.get_by_label("Email").fill("pharm@main.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/queue$"))
-    expect(page.locator("table.queue")).to_contain_text("yes my doctor changed my metformin")
+    expect(page.locator("table.queue")).to_contain_text("my doctor changed my metformin")
     expect(page.locator("#active-count")).to_have_text("1")
 
 
@@ -87,17 +85,14 @@ def test_a_whole_voice_checkin_with_the_keypad(
     expect(answer).to_be_hidden()  # only a <Record> shows it
     keypad = page.locator("#keypad")
     keypad.get_by_role("button", name="1", exact=True).click()  # yes, this is Ana
-    expect(spoken).to_contain_text("medicines or doses", timeout=15_000)
-    keypad.get_by_role("button", name="2", exact=True).click()  # no medication change
-    expect(spoken).to_contain_text("missed", timeout=15_000)
-    keypad.get_by_role("button", name="1", exact=True).click()  # yes: record what happened
+    expect(spoken).to_contain_text("If nothing has changed, press 1", timeout=15_000)
+    keypad.get_by_role("button", name="2", exact=True).click()  # something is new: record it
     expect(answer).to_be_visible()
     answer.fill("I skipped my evening pills for a week")
     answer.press("Enter")
-    expect(spoken).to_contain_text("as-needed", timeout=15_000)
-    for next_prompt in ("hospital", "anything else", "look at your answers"):
-        keypad.get_by_role("button", name="2", exact=True).click()
-        expect(spoken).to_contain_text(next_prompt, ignore_case=True, timeout=15_000)
+    expect(spoken).to_contain_text("anything else", ignore_case=True, timeout=15_000)
+    keypad.get_by_role("button", name="1", exact=True).click()  # nothing else
+    expect(spoken).to_contain_text("look at your answers", timeout=15_000)
     expect(page.locator("#call-state")).to_have_text("Call ended.")
     session.expire_all()
     item = session.scalars(select(QueueItem)).one()

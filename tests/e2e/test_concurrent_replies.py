@@ -57,9 +57,9 @@ def test_sixteen_concurrent_replies_lose_and_duplicate_nothing(
         return int(session.scalar(query) or 0)
 
     assert count(Direction.INBOUND) == REPLIES
-    # Five answers complete the check-in (each gets its next question or the closing words);
-    # the other eleven "no"s arrive after it: kept in the transcript, answered with nothing and
-    # raising no item (a plain no after the end says nothing new, SPEC 6).
-    assert count(Direction.OUTBOUND) == 1 + 5
+    # The first "no" confirms the check-in (the quick form: one reply when nothing is new); the
+    # other fifteen arrive after it: kept in the transcript, answered with nothing and raising
+    # no item (a plain no after the end says nothing new, SPEC 6).
+    assert count(Direction.OUTBOUND) == 1 + 1
     assert session.get(Checkin, checkin.id).status == CheckinStatus.CONFIRMED  # type: ignore[union-attr]
     assert session.scalars(select(QueueItem.kind)).all() == []

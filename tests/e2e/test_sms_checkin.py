@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import outreach
-from bot.transports.base import Sender
+from bot.transports.base import Sender, sender_for_store
 from bot.transports.fake import FakeTransport
 from store.models import (
     Checkin,
+    CheckinForm,
     CheckinStatus,
     Direction,
     Message,
@@ -38,7 +39,8 @@ def texts(response) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def checkin(session: Session) -> Checkin:
-    store = make_store(session)
+    # The full form: one question per topic (the quick form: tests/e2e/test_quick_checkin.py).
+    store = make_store(session, checkin_form=CheckinForm.FULL)
     patient = make_patient(session, store)
     checkin = make_checkin(session, patient)
     session.commit()
@@ -51,7 +53,7 @@ def started(session: Session, checkin: Checkin) -> FakeTransport:
     outcome = outreach.send_checkin_sms(
         session, checkin, Purpose.FIRST, NOW, transport=fake, urls=URLS, defaults=DEFAULTS
     )
-    assert outcome.value == "sent"
+    assert outcome.outcome.value == "sent"
     return fake
 
 
@@ -71,9 +73,7 @@ def test_the_first_text_is_recorded_then_sent(
     session: Session, checkin: Checkin, started: FakeTransport
 ) -> None:
     (sent,) = started.sent
-    assert sent.to == PATIENT and sent.sender == outreach.sender_for_store(
-        checkin.store, DEFAULTS.sender
-    )
+    assert sent.to == PATIENT and sent.sender == sender_for_store(checkin.store, DEFAULTS.sender)
     assert sent.status_callback == "http://localhost/twilio/sms/status"
     assert "Main Street Pharmacy" in (sent.body or "") and "STOP" in (sent.body or "")
     message = session.scalars(select(Message)).one()

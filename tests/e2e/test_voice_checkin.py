@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import outreach
 from bot.transports.base import Sender
 from bot.transports.fake import FakeTransport
-from store.models import Checkin, CheckinStatus, Message, QueueItem
+from store.models import Checkin, CheckinForm, CheckinStatus, Message, QueueItem
 from tests.factories import make_checkin, make_patient, make_store
 from tests.twilio_helpers import TwilioPoster, sid
 
@@ -82,7 +82,8 @@ class Call:
 
 @pytest.fixture
 def checkin(session: Session) -> Checkin:
-    store = make_store(session)
+    # The full form: one question per topic (the quick form by voice: test_quick_checkin.py).
+    store = make_store(session, checkin_form=CheckinForm.FULL)
     checkin = make_checkin(session, make_patient(session, store))
     session.commit()
     return checkin
@@ -133,10 +134,11 @@ def test_a_whole_voice_checkin_with_digits_speech_and_a_recording(
     session.expire_all()
     assert session.get(Checkin, checkin.id).status == CheckinStatus.FLAGGED  # type: ignore[union-attr]
     transcript = session.scalars(select(Message).order_by(Message.id)).all()
+    # Keys as words for staff (SPEC 6), never as raw digits.
     assert [m.body for m in transcript if m.direction.value == "inbound"][:3] == [
-        "pressed 1",
-        "pressed 2",
-        "pressed 1",
+        "pressed 1: this is the patient",
+        "pressed 2: no",
+        "pressed 1: yes",
     ]
 
 

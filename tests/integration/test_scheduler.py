@@ -70,7 +70,7 @@ def test_it_walks_a_whole_cycle_for_a_silent_patient_and_one_who_answers(
     validity = [s.validity_period for s in fake.sent if s.to == SILENT]
     assert validity == [10 * 3600]  # until 19:00: a queued text never arrives after it
 
-    # One patient answers the first question by the real, signed webhook, then goes quiet.
+    # One patient answers by the real, signed webhook: nothing new (the quick form: one reply).
     assert twilio.sms(TALKER, "no").status_code == 200
 
     walk(app, fake, ny(2026, 12, 7, 13, 0), ny(2026, 12, 16, 12, 0), HOUR)
@@ -89,8 +89,8 @@ def test_it_walks_a_whole_cycle_for_a_silent_patient_and_one_who_answers(
         assert [(i.kind, i.anchor_date) for i in items] == [(QueueKind.UNREACHABLE, ANCHOR)]
         assert silent.completed_at == ny(2026, 12, 11, 0, 0)  # T-3, local midnight
         talker = checkin_of(check, TALKER)
-        assert talker.status == CheckinStatus.EXPIRED
-        assert talker.completed_at == ny(2026, 12, 15, 0, 0)
+        assert talker.status == CheckinStatus.CONFIRMED
+        assert set((talker.topics or {}).values()) == {"none"}
         anchors = check.scalars(select(Enrollment.anchor_date)).all()
         assert anchors == [dt.date(2027, 1, 13)] * 2  # rolled by one 30-day cycle
 

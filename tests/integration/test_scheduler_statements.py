@@ -20,10 +20,11 @@ ANCHOR = dt.date(2026, 12, 14)
 DUE = 20
 # Per texted check-in: claim it (a conditional UPDATE per row); read it with its store and
 # its locked patient (1); read its history: attempts, the patient's recent outreach and
-# replies, staff claims (1); the conversation (1); record the text and the dialog state
-# (2: INSERT message, INSERT or UPDATE conversation); the attempt on the check-in (1); then,
-# after the commit and the send, Twilio's answer (1) and the next look (1). Was 17.
-PER_CHECKIN = 9
+# replies, staff claims (1); the send reads the patient again under the lock, so consent is
+# as of now whatever the caller read (1); the conversation (1); record the text and the
+# dialog state (2: INSERT message, INSERT or UPDATE conversation); the attempt on the check-in
+# (1); then, after the commit and the send, Twilio's answer (1) and the next look (1). Was 17.
+PER_CHECKIN = 10
 # Per pass: roll anchors (1), list and create the check-ins (3), the two due-row queries of
 # each batch, the last one empty (4), with room for one more.
 PER_PASS = 10
