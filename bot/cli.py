@@ -171,6 +171,12 @@ def _store_setting_option(name: str) -> Callable[[Callable[..., None]], Callable
 @_store_setting_option("send_window")
 @_store_setting_option("reminder_delay_hours")
 @_store_setting_option("unreachable_days")
+@_store_setting_option("checkin_form")
+@_store_setting_option("hours")
+@_store_setting_option("pickup_days")
+@_store_setting_option("daily_fill_limit")
+@_store_setting_option("enrollment_target")
+@_store_setting_option("review_imports")
 @with_appcontext
 def create_store(code: str, **typed: str | None) -> None:
     """Create or update a store (options not given keep their current or default value).

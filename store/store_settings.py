@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from store.models import Store
+from store.hours import parse_hours
+from store.models import CheckinForm, Store
 from store.staff import get_store
 from store.validate import display_phone, is_timezone, normalize_phone
 
@@ -54,6 +55,12 @@ class StoreSettings:
     send_window: SendWindow
     reminder_delay_hours: int
     unreachable_days: int
+    checkin_form: CheckinForm
+    hours: str | None  # as typed, checked by store/hours.py
+    pickup_days: int
+    daily_fill_limit: int
+    enrollment_target: int
+    review_imports: bool
 
 
 class StoreSettingsError(ValueError):
@@ -135,6 +142,29 @@ def _send_window(text: str, _region: str) -> SendWindow:
     return SendWindow(start, end)
 
 
+def _form(text: str, _region: str) -> CheckinForm:
+    try:
+        return CheckinForm(text.lower())
+    except ValueError:
+        raise ValueError("must be quick or full") from None
+
+
+def _hours(text: str, _region: str) -> str:
+    if len(text) > 200:
+        raise ValueError("must be at most 200 characters")
+    parse_hours(text)  # raises with what is wrong
+    return " ".join(text.split())
+
+
+def _yes_no(text: str, _region: str) -> bool:
+    value = text.lower()
+    if value in ("yes", "y", "true", "1", "on"):
+        return True
+    if value in ("no", "n", "false", "0", "off"):
+        return False
+    raise ValueError("must be yes or no")
+
+
 FIELDS: tuple[Field, ...] = (
     Field("name", "Name", "As patients know the pharmacy; it starts every text.", _text(120)),
     Field("phone", "Callback number", "The number patients call back.", _phone),
@@ -182,6 +212,52 @@ FIELDS: tuple[Field, ...] = (
         _whole(0, LEAD_DAYS[1]),
         numeric=True,
     ),
+    Field(
+        "checkin_form",
+        "Check-in form",
+        "quick: one question for everything (a patient with nothing new replies once); full:"
+        " one question per topic.",
+        _form,
+        metavar="quick|full",
+    ),
+    Field(
+        "hours",
+        "Opening hours",
+        'e.g. "Mon-Fri 09:00-19:00, Sat 10:00-14:00"; callers who press 0 are put through then'
+        " and leave a message otherwise. Blank: always a message.",
+        _hours,
+        optional=True,
+        metavar="HOURS",
+    ),
+    Field(
+        "pickup_days",
+        "Pickup days",
+        "Days a ready fill waits before a reminder, then a not-picked-up item (1 to 30).",
+        _whole(1, 30),
+        numeric=True,
+    ),
+    Field(
+        "daily_fill_limit",
+        "Fills a day",
+        "Fill days busier than this are marked on the workload view (1 to 999).",
+        _whole(1, 999),
+        numeric=True,
+    ),
+    Field(
+        "enrollment_target",
+        "Enrollment target",
+        "Patients enrolled the program report measures against (1 to 999).",
+        _whole(1, 999),
+        numeric=True,
+    ),
+    Field(
+        "review_imports",
+        "Review new imports",
+        "yes: newly imported patients wait on the roster until staff review them; no: they"
+        " are contacted at the next pass.",
+        _yes_no,
+        metavar="yes|no",
+    ),
 )
 FIELD_NAMES = tuple(field.name for field in FIELDS)
 assert set(FIELD_NAMES) == {f.name for f in fields(StoreSettings)}
@@ -201,6 +277,12 @@ def _defaults() -> dict[str, Any]:
         "send_window": SendWindow(default("window_start_minute"), default("window_end_minute")),
         "reminder_delay_hours": default("reminder_delay_hours"),
         "unreachable_days": default("unreachable_days"),
+        "checkin_form": default("checkin_form"),
+        "hours": None,
+        "pickup_days": default("pickup_days"),
+        "daily_fill_limit": default("daily_fill_limit"),
+        "enrollment_target": default("enrollment_target"),
+        "review_imports": default("review_imports"),
     }
 
 
@@ -258,6 +340,12 @@ def settings_of(store: Store) -> StoreSettings:
         send_window=SendWindow(store.window_start_minute, store.window_end_minute),
         reminder_delay_hours=store.reminder_delay_hours,
         unreachable_days=store.unreachable_days,
+        checkin_form=store.checkin_form,
+        hours=store.hours,
+        pickup_days=store.pickup_days,
+        daily_fill_limit=store.daily_fill_limit,
+        enrollment_target=store.enrollment_target,
+        review_imports=store.review_imports,
     )
 
 
@@ -270,6 +358,10 @@ def as_text(settings: StoreSettings) -> dict[str, str]:
             values[field.name] = ""
         elif field.parse is _phone:
             values[field.name] = display_phone(value)
+        elif isinstance(value, bool):
+            values[field.name] = "yes" if value else "no"
+        elif isinstance(value, CheckinForm):
+            values[field.name] = value.value
         else:
             values[field.name] = str(value)
     return values
@@ -287,6 +379,12 @@ def apply_store_settings(store: Store, settings: StoreSettings) -> None:
     store.window_end_minute = settings.send_window.end_minute
     store.reminder_delay_hours = settings.reminder_delay_hours
     store.unreachable_days = settings.unreachable_days
+    store.checkin_form = settings.checkin_form
+    store.hours = settings.hours
+    store.pickup_days = settings.pickup_days
+    store.daily_fill_limit = settings.daily_fill_limit
+    store.enrollment_target = settings.enrollment_target
+    store.review_imports = settings.review_imports
 
 
 def save_store(session: Session, code: str, settings: StoreSettings) -> tuple[Store, bool]:

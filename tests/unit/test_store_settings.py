@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from store.models import CheckinForm
 from store.store_settings import (
     FIELDS,
     SendWindow,
@@ -35,6 +36,12 @@ def test_a_new_store_gets_the_defaults() -> None:
         send_window=SendWindow(540, 1140),
         reminder_delay_hours=24,
         unreachable_days=3,
+        checkin_form=CheckinForm.QUICK,
+        hours=None,
+        pickup_days=5,
+        daily_fill_limit=40,
+        enrollment_target=100,
+        review_imports=False,
     )
 
 
@@ -104,3 +111,26 @@ def test_the_page_text_reads_back_as_the_same_settings() -> None:
     assert text["send_window"] == "09:00-19:00" and text["phone"] == "(212) 555-0100"
     assert check_store_settings(text) == settings
     assert set(text) == {field.name for field in FIELDS}
+
+
+def test_it_reads_the_form_the_opening_hours_and_the_fill_day_settings() -> None:
+    settings = check_store_settings(
+        {
+            **NEW,
+            "checkin_form": "Full",
+            "hours": "Mon-Fri 09:00-19:00,  Sat 10:00-14:00",
+            "pickup_days": "7",
+            "review_imports": "yes",
+        }
+    )
+    assert settings.checkin_form is CheckinForm.FULL
+    assert settings.hours == "Mon-Fri 09:00-19:00, Sat 10:00-14:00"
+    assert (settings.pickup_days, settings.review_imports) == (7, True)
+
+
+def test_it_refuses_bad_hours_and_forms_with_the_reason() -> None:
+    errors = errors_of({**NEW, "checkin_form": "long", "hours": "Mon-Fri 9-5", "pickup_days": "0"})
+    assert errors["checkin_form"] == "must be quick or full"
+    assert "Mon-Fri 09:00-19:00" in errors["hours"]
+    assert "1 to 30" in errors["pickup_days"]
+    assert "opens before it closes" in errors_of({**NEW, "hours": "Sat 14:00-10:00"})["hours"]
