@@ -46,7 +46,7 @@ from dialogs.engine import (
     describe_keypress,
     step,
 )
-from dialogs.reader import TOPIC_LABELS, TOPICS, Topic
+from dialogs.reader import TOPIC_LABELS, TOPIC_NAMES, TOPICS, Topic
 from dialogs.sms_rules import fits_one_segment, is_gsm7, segment_count
 from dialogs.texts import (
     first_message,
@@ -71,6 +71,7 @@ __all__ = [
     "Kind",
     "TOPICS",
     "TOPIC_LABELS",
+    "TOPIC_NAMES",
     "Topic",
     "TopicStatus",
     "Transfer",

@@ -376,7 +376,8 @@ def step(dialog: Dialog, state: DialogState | None, event: Event, ctx: Context) 
         return _after_end(dialog, state, heard, ctx)
     if node is None:  # saved by an older definition: let a person take it from here
         return _hand_off(dialog, state, None, heard, "needs_human", ctx)
-    state = replace(state, data={**state.data, "replied": True})
+    if node.expect is not Expect.IDENTITY:  # whoever answered the phone has not replied yet
+        state = replace(state, data={**state.data, "replied": True})
     fallback = dialog.fallbacks.get(heard.intent)
     if node.kind is not None and heard.intent != "stop":
         fallback = None  # a message being left: whatever it says is the message

@@ -79,6 +79,14 @@ class Cue:
         return f"read as {TOPIC_LABELS[self.topic]} because it says \u201c{self.phrase}\u201d"
 
 
+# For staff, in lists ("not answered: missed doses or side effects, questions").
+TOPIC_NAMES: Final[dict[str, str]] = {
+    "med_change": "medication changes",
+    "adherence": "missed doses or side effects",
+    "prn_need": "as-needed needs",
+    "health_change": "hospital stays or new conditions",
+    "concern": "questions for the pharmacist",
+}
 TOPIC_LABELS: Final[dict[str, str]] = {
     "med_change": "a medication change",
     "adherence": "a problem taking medicines",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot import outreach
 from bot.transports.base import Outcome, Transport
+from dialogs import TOPIC_NAMES
 from scheduler import policy
 from store import checkins, queue
 from store.models import (
@@ -59,6 +60,7 @@ class PassReport:
     not_sent: int = 0  # sends Twilio refused or that failed (recorded, not retried)
     waiting: int = 0
     unreachable: int = 0
+    incomplete: int = 0
     expired: int = 0
     opted_out: int = 0
     claimed_elsewhere: int = 0
@@ -80,6 +82,7 @@ class PassReport:
             "not_sent": "sends refused or failed",
             "waiting": "check-ins waiting (window, caps, reply time)",
             "unreachable": "unreachable items raised",
+            "incomplete": "incomplete items raised (answered in part, then silent)",
             "expired": "check-ins expired",
             "opted_out": "check-ins closed: patient opted out",
             "claimed_elsewhere": "check-ins claimed by another scheduler",
@@ -377,6 +380,20 @@ def _settle(
         checkins.release_checkin(
             session, checkin, now, next_attempt_at=None, status=CheckinStatus.UNREACHABLE
         )
+    elif action is policy.Action.INCOMPLETE:
+        if not queue.has_item(session, checkin.id, QueueKind.INCOMPLETE):
+            queue.add_item(
+                session,
+                kind=QueueKind.INCOMPLETE,
+                store_id=checkin.store_id,
+                patient=patient,
+                checkin=checkin,
+                text=unanswered_text(checkin.topics or {}),
+            )
+            report.incomplete += 1
+        checkins.release_checkin(
+            session, checkin, now, next_attempt_at=None, status=CheckinStatus.INCOMPLETE
+        )
     elif action is policy.Action.EXPIRE:
         report.expired += 1
         checkins.release_checkin(
@@ -389,6 +406,17 @@ def _settle(
         )
     else:
         checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+
+
+def unanswered_text(topics: dict[str, str]) -> str:
+    """The incomplete item's words: what the patient left unanswered (SPEC 5.6)."""
+    left = [
+        name
+        for topic, name in TOPIC_NAMES.items()
+        if topics.get(topic) != "none" and topics.get(topic) != "reported"
+    ]
+    listed = ", ".join(left) if left else "the last question"
+    return f"Stopped answering part way; not answered: {listed}. Please call before the fill."
 
 
 def gather_facts(
@@ -405,7 +433,11 @@ def gather_facts(
     if made and checkin.last_outreach_at is not None:
         times[made[-1].id] = checkin.last_outreach_at
     recent = history.recent
-    answered = checkin.status not in OPEN_CHECKIN_STATUSES or history.replied
+    # Answered in part: the dialog recorded a topic summary (the patient replied to it), and
+    # the check-in is still open. A reply that answered nothing of the dialog (someone else
+    # picking up the phone) does not stop the attempts.
+    closed = checkin.status not in OPEN_CHECKIN_STATUSES
+    in_part = not closed and checkin.topics is not None
     return policy.Facts(
         now=now,
         zone=policy.zone_of(patient.timezone, store.timezone),
@@ -420,7 +452,11 @@ def gather_facts(
             policy.Attempt(policy.Channel(m.channel.value), times[m.id], m.status, m.error_code)
             for m in made
         ),
-        answered=answered,
+        answered=closed,
         staff_owns=history.staff_owns,
         recent_outreach=tuple(times.get(message_id, at) for message_id, at in recent),
+        answered_in_part=in_part,
+        last_reply_at=history.last_reply_at,
+        reminded_since_reply=history.attempted_since_reply,
+        paused_until=checkin.enrollment.paused_until,
     )

@@ -171,15 +171,23 @@ class Facts:
     consent_date: dt.date | None
     opted_out: bool
     attempts: tuple[Attempt, ...]
-    answered: bool  # a reply after the first outreach, or the dialog moved the status on
+    answered: bool  # the dialog is over: the check-in's status moved on (closed)
     staff_owns: bool  # a person has claimed a queue item of this check-in
     recent_outreach: tuple[dt.datetime, ...]  # the patient's, any check-in, last 7+ days
+    # The patient answered part of the check-in and it is still open (SPEC 6): one reminder to
+    # finish after `reminder_delay`, then an incomplete item at the unreachable deadline.
+    answered_in_part: bool = False
+    last_reply_at: dt.datetime | None = None
+    reminded_since_reply: bool = False
+    # The enrollment is paused until this local date (a hospital stay): nothing is sent.
+    paused_until: dt.date | None = None
 
 
 class Action(StrEnum):
     SEND = "send"  # make `step` on `channel` now
     WAIT = "wait"  # look again at `at`
     UNREACHABLE = "unreachable"  # raise the unreachable item; automation stops
+    INCOMPLETE = "incomplete"  # answered in part, then silent: raise the incomplete item
     EXPIRE = "expire"  # the anchor date passed while the check-in was open
     OPT_OUT = "opt_out"  # the patient opted out: close the check-in
     DONE = "done"  # nothing more to do
@@ -254,9 +262,11 @@ def decide(facts: Facts) -> Decision:
     if facts.staff_owns:
         # Automation pauses while a person owns the check-in; look again tomorrow.
         return _wait(facts.window.opens(today + DAY, zone), expiry, "staff owns an item")
-    if not consented(facts.consent_date, today):
-        start = facts.consent_date if facts.consent_date and facts.consent_date > today else None
-        return _wait(facts.window.opens(start or today + DAY, zone), expiry, "no consent")
+    held = _held(facts, today, expiry)
+    if held is not None:
+        return held
+    if facts.answered_in_part:
+        return _finish(facts, expiry)
     if any(a.channel is Channel.VOICE and a.invalid_number for a in facts.attempts):
         return Decision(Action.UNREACHABLE, reason="invalid number for calls")
     give_up = unreachable_at(facts)
@@ -276,6 +286,53 @@ def decide(facts: Facts) -> Decision:
     validity = int(left.total_seconds()) if channel is Channel.SMS else None
     return Decision(
         Action.SEND, step=step, channel=channel, validity_seconds=validity, reason=step.value
+    )
+
+
+def _held(facts: Facts, today: dt.date, expiry: dt.datetime) -> Decision | None:
+    """Nothing may be sent yet: no consent in effect, or the enrollment is paused."""
+    zone = facts.zone
+    if not consented(facts.consent_date, today):
+        start = facts.consent_date if facts.consent_date and facts.consent_date > today else None
+        return _wait(facts.window.opens(start or today + DAY, zone), expiry, "no consent")
+    if facts.paused_until is not None and facts.paused_until >= today:
+        return _wait(facts.window.opens(facts.paused_until + DAY, zone), expiry, "paused")
+    return None
+
+
+def incomplete_at(facts: Facts) -> dt.datetime:
+    """When a check-in answered in part becomes incomplete: the unreachable deadline, but never
+    sooner than the reminder delay after the last reply (a late answer gets its chance)."""
+    deadline = local_midnight(
+        facts.anchor_date - dt.timedelta(days=facts.unreachable_days), facts.zone
+    )
+    last = facts.last_reply_at or facts.now
+    return max(deadline, last + facts.reminder_delay)
+
+
+def _finish(facts: Facts, expiry: dt.datetime) -> Decision:
+    """The patient answered part of the check-in: one reminder to finish, then incomplete."""
+    now, zone = facts.now, facts.zone
+    give_up = incomplete_at(facts)
+    if now >= give_up:
+        return Decision(Action.INCOMPLETE, reason="answered in part, then silent")
+    if facts.reminded_since_reply:
+        return _wait(give_up, expiry, "reminded to finish")
+    due = (facts.last_reply_at or now) + facts.reminder_delay
+    if now < due:
+        return _wait(min(due, give_up), expiry, "reminder to finish not due yet")
+    allowed = earliest_allowed(now, zone, facts.window, facts.recent_outreach)
+    if allowed > now:
+        return _wait(min(allowed, give_up), expiry, "outside window or over caps")
+    left = window_left(now, zone, facts.window)
+    assert left is not None
+    sms = facts.channel is Channel.SMS
+    return Decision(
+        Action.SEND,
+        step=Step.REMINDER,
+        channel=facts.channel,
+        validity_seconds=int(left.total_seconds()) if sms else None,
+        reason="reminder to finish",
     )
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql import Executable
 
 from store.models import (
+    CHECKIN_PURPOSES,
     OPEN_CHECKIN_STATUSES,
     OUTREACH_PURPOSES,
     Channel,
@@ -308,7 +309,12 @@ _LOCK_CHECKIN = (
     select(Checkin)
     .join(Checkin.patient)
     .join(Checkin.store)
-    .options(contains_eager(Checkin.patient), contains_eager(Checkin.store))
+    .join(Checkin.enrollment)
+    .options(
+        contains_eager(Checkin.patient),
+        contains_eager(Checkin.store),
+        contains_eager(Checkin.enrollment),
+    )
     .where(Checkin.id == bindparam("checkin_id"))
     .with_for_update(of=Patient)
 )
@@ -338,13 +344,17 @@ class History:
     replied: bool
     # Whether a person has claimed one of the check-in's queue items.
     staff_owns: bool
+    # When the patient last wrote or spoke after the first outreach, and whether an attempt
+    # (a reminder to finish) was made after that.
+    last_reply_at: dt.datetime | None = None
+    attempted_since_reply: bool = False
 
 
 def _history_query() -> Executable:
     checkin_id = bindparam("checkin_id", type_=Integer)
     patient_id = bindparam("patient_id", type_=Integer)
     since = bindparam("since", type_=Message.__table__.c.created_at.type)
-    outreach = and_(Message.direction == Direction.OUTBOUND, Message.purpose.in_(OUTREACH_PURPOSES))
+    outreach = and_(Message.direction == Direction.OUTBOUND, Message.purpose.in_(CHECKIN_PURPOSES))
     first = (
         select(func.min(Message.id))
         .where(Message.checkin_id == checkin_id, outreach)
@@ -408,15 +418,27 @@ def read_history(session: Session, checkin_id: int, patient_id: int, since: dt.d
         sent = OutreachRow(
             row.id, row.channel, row.created_at, row.status, row.error_code, row.twilio_sid
         )
-        if row.checkin_id == checkin_id:
+        if row.checkin_id == checkin_id and row.purpose in CHECKIN_PURPOSES:
             made.append(sent)
         if row.recent and not sent.refused:
             recent.append((row.id, row.created_at))
-    replied = bool(made) and any(
-        row.id is not None and row.direction == Direction.INBOUND and row.id > made[0].id
+    replies = [
+        row
         for row in rows
+        if made
+        and row.id is not None
+        and row.direction == Direction.INBOUND
+        and row.id > made[0].id
+    ]
+    last = replies[-1] if replies else None
+    return History(
+        made,
+        recent,
+        bool(replies),
+        bool(rows[0].staff_owns),
+        last_reply_at=last.created_at if last else None,
+        attempted_since_reply=last is not None and any(m.id > last.id for m in made),
     )
-    return History(made, recent, replied, bool(rows[0].staff_owns))
 
 
 # --- Status: every write of a check-in's status is here ---------------------------------------

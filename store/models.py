@@ -180,6 +180,8 @@ class Purpose(enum.StrEnum):
     WELCOME = "welcome"  # the one welcome text after accepted consent (SPEC 14)
 
 
+# The attempts of a check-in (SPEC 7): first outreach, reminder, call.
+CHECKIN_PURPOSES = (Purpose.FIRST, Purpose.REMINDER, Purpose.CALL)
 # Pharmacy-initiated outreach: what the caps of SPEC 7 count (a ready notice and its reminder
 # are outreach too, SPEC 13; so is the welcome text, though it starts no check-in).
 OUTREACH_PURPOSES = (

@@ -101,32 +101,47 @@ def test_it_walks_a_whole_cycle_for_a_silent_patient_and_one_who_answers(
         assert checkin_of(check, SILENT, dt.date(2027, 1, 13)).status == CheckinStatus.IN_PROGRESS
 
 
-def test_it_stops_follow_ups_when_an_inbound_message_is_recorded(
-    app: Flask, session: Session
+def test_an_abandoned_checkin_gets_one_reminder_to_finish_then_one_incomplete_item(
+    app: Flask, session: Session, twilio: TwilioPoster
+) -> None:
+    """SPEC 6: answered in part, then silent: one reminder to finish, then `incomplete`."""
+    store = make_store(session)
+    make_patient(session, store, phone=SILENT, anchor_date=ANCHOR)
+    session.commit()
+    fake = ClockedFake()
+    tick(app, fake, ny(2026, 12, 7, 10, 0))  # the first text
+    # A report, then silence at "anything else?" (the real, signed webhook).
+    assert twilio.sms(SILENT, "I stopped taking the metformin").status_code == 200
+    walk(app, fake, ny(2026, 12, 7, 11, 0), ny(2026, 12, 14, 20, 0), HOUR)
+    with fresh(app) as check:
+        assert outreach_purposes(check, SILENT) == ["first", "reminder"]  # no call, no second
+        reminder = fake.to(SILENT)[-1]
+        assert reminder.at >= ny(2026, 12, 8, 9, 0)  # a day after the reply, in the window
+        assert "Anything else?" in (fake.sent[-1].body or "")  # the question it stopped at
+        checkin = checkin_of(check, SILENT)
+        assert checkin.status == CheckinStatus.INCOMPLETE
+        assert checkin.completed_at == ny(2026, 12, 11, 0, 0)  # T-3, local midnight
+        items = check.scalars(
+            select(QueueItem).where(QueueItem.checkin_id == checkin.id).order_by(QueueItem.id)
+        ).all()
+        assert [i.kind for i in items] == [QueueKind.MED_CHANGE, QueueKind.INCOMPLETE]
+        assert "missed doses or side effects" in (items[1].text or "")
+        assert "medication changes" not in (items[1].text or "")  # that one was reported
+
+
+def test_a_reply_that_answers_the_dialog_stops_the_follow_ups(
+    app: Flask, session: Session, twilio: TwilioPoster
 ) -> None:
     store = make_store(session)
-    patient = make_patient(session, store, phone=SILENT, anchor_date=ANCHOR)
+    make_patient(session, store, phone=SILENT, anchor_date=ANCHOR)
     session.commit()
     fake = ClockedFake()
     tick(app, fake, ny(2026, 12, 7, 10, 0))
-    with fresh(app) as write:
-        checkin = checkin_of(write, SILENT)
-        write.add(
-            Message(
-                store_id=store.id,
-                patient_id=patient.id,
-                checkin_id=checkin.id,
-                direction=Direction.INBOUND,
-                channel=checkin.channel,
-                from_number=SILENT,
-                to_number=store.from_number or "",
-                body="who is this?",
-                status="received",
-            )
-        )
-        write.commit()
+    assert twilio.sms(SILENT, "nope, nothing new").status_code == 200
     walk(app, fake, ny(2026, 12, 8, 8, 0), ny(2026, 12, 14, 20, 0), HOUR)
     assert len(fake.to(SILENT)) == 1
+    with fresh(app) as check:
+        assert checkin_of(check, SILENT).status == CheckinStatus.CONFIRMED
 
 
 def test_it_gives_a_late_enrollee_a_checkin_and_a_text(app: Flask, session: Session) -> None:

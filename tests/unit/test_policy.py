@@ -247,3 +247,60 @@ def test_it_rolls_an_anchor_by_whole_cycles_until_it_is_not_past() -> None:
     assert policy.rolled_anchor(ANCHOR, 30, dt.date(2026, 12, 14)) == ANCHOR
     assert policy.rolled_anchor(ANCHOR, 30, dt.date(2026, 12, 15)) == dt.date(2027, 1, 13)
     assert policy.rolled_anchor(ANCHOR, 30, dt.date(2027, 3, 1)) == dt.date(2027, 3, 14)
+
+
+# --- answered in part (SPEC 6) and paused enrollments ----------------------------------------
+
+
+def in_part(now: dt.datetime, **overrides: object) -> Facts:
+    first = sent(Channel.SMS, ny(2026, 12, 7, 9, 0))
+    values: dict[str, object] = {
+        "attempts": (first,),
+        "recent_outreach": (first.at,),
+        "answered_in_part": True,
+        "last_reply_at": ny(2026, 12, 7, 10, 0),
+        **overrides,
+    }
+    return facts(now, **values)
+
+
+def test_it_reminds_a_patient_who_answered_in_part_once_a_delay_after_the_reply() -> None:
+    waiting = policy.decide(in_part(ny(2026, 12, 8, 9, 30)))
+    assert waiting.action is Action.WAIT and waiting.at == ny(2026, 12, 8, 10, 0)
+    reminder = policy.decide(in_part(ny(2026, 12, 8, 10, 0)))
+    assert (reminder.action, reminder.step, reminder.channel) == (
+        Action.SEND,
+        Step.REMINDER,
+        Channel.SMS,
+    )
+    # Once: after it, only the deadline.
+    done = policy.decide(in_part(ny(2026, 12, 9, 10, 0), reminded_since_reply=True))
+    assert done.action is Action.WAIT and done.at == ny(2026, 12, 11, 0, 0)
+
+
+def test_it_keeps_the_caps_and_the_window_for_the_reminder_to_finish() -> None:
+    late = policy.decide(in_part(ny(2026, 12, 8, 19, 30)))
+    assert late.action is Action.WAIT and late.at == ny(2026, 12, 9, 9, 0)
+    capped = in_part(ny(2026, 12, 8, 12, 0), recent_outreach=(ny(2026, 12, 8, 9, 0),))
+    assert policy.decide(capped).at == ny(2026, 12, 9, 9, 0)  # one a local day
+
+
+def test_it_raises_incomplete_at_the_deadline_but_not_before_a_delay_after_a_late_reply() -> None:
+    assert policy.decide(in_part(ny(2026, 12, 11, 0, 0))).action is Action.INCOMPLETE
+    late_reply = in_part(ny(2026, 12, 11, 1, 0), last_reply_at=ny(2026, 12, 10, 20, 0))
+    decision = policy.decide(late_reply)
+    assert decision.action is Action.WAIT and decision.at == ny(2026, 12, 11, 20, 0)
+
+
+def test_it_never_finishes_for_staff_who_own_the_checkin() -> None:
+    owned = policy.decide(in_part(ny(2026, 12, 8, 10, 0), staff_owns=True))
+    assert owned.action is Action.WAIT
+
+
+def test_it_sends_nothing_while_the_enrollment_is_paused() -> None:
+    paused = policy.decide(facts(ny(2026, 12, 7, 10, 0), paused_until=dt.date(2026, 12, 9)))
+    assert paused.action is Action.WAIT and paused.at == ny(2026, 12, 10, 9, 0)
+    assert (
+        policy.decide(facts(ny(2026, 12, 10, 10, 0), paused_until=dt.date(2026, 12, 9))).action
+        is Action.SEND
+    )
