@@ -17,6 +17,7 @@ from bot import items
 from bot.access import Staff, api_error, token_required
 from bot.extensions import db_session
 from bot.inputs import MAX_PAGE, number_arg
+from bot.summary import topic_summary
 from store import workspace
 from store.audit import record_audit
 from store.models import Checkin, Message, QueueItem, QueueKind, QueueStatus, utcnow
@@ -76,6 +77,7 @@ def message_json(message: Message) -> dict[str, Any]:
 
 def checkin_json(checkin: Checkin) -> dict[str, Any]:
     return {
+        "id": checkin.id,
         "patient_id": checkin.patient.external_id,
         "patient_name": checkin.patient.full_name,
         "store": checkin.store.code,
@@ -83,6 +85,7 @@ def checkin_json(checkin: Checkin) -> dict[str, Any]:
         "status": checkin.status.value,
         "channel": checkin.channel.value,
         "attempts": checkin.attempts,
+        "topics": topic_summary(checkin.topics),
     }
 
 
@@ -225,3 +228,21 @@ def checkins() -> Any:
     _audit("api_list_checkins", detail={"anchor_date": day.isoformat()})
     session.commit()
     return {"items": [checkin_json(c) for c in rows]}
+
+
+@bp.get("/checkins/<int:checkin_id>")
+@token_required
+def checkin(checkin_id: int) -> Any:
+    """One check-in with its topic summary (SPEC 5.3); another store's answers 404."""
+    session = db_session()
+    found = workspace.get_checkin(session, _me().store_ids, checkin_id)
+    if found is None:
+        return api_error(404, "no such check-in")
+    _audit(
+        "api_view_checkin",
+        store_id=found.store_id,
+        patient_id=found.patient_id,
+        target=f"checkin:{found.id}",
+    )
+    session.commit()
+    return checkin_json(found)

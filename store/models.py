@@ -587,6 +587,7 @@ class QueueItem(Base):
 
     patient: Mapped[Patient | None] = relationship()
     store: Mapped[Store] = relationship()
+    checkin: Mapped[Checkin | None] = relationship()
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
 
 

@@ -116,7 +116,20 @@ def get_item(session: Session, store_ids: Collection[int], item_id: int) -> Queu
     return session.scalars(
         select(QueueItem)
         .where(QueueItem.id == item_id, QueueItem.store_id.in_(store_ids))
-        .options(joinedload(QueueItem.patient), joinedload(QueueItem.store))
+        .options(
+            joinedload(QueueItem.patient),
+            joinedload(QueueItem.store),
+            joinedload(QueueItem.checkin),
+        )
+    ).one_or_none()
+
+
+def get_checkin(session: Session, store_ids: Collection[int], checkin_id: int) -> Checkin | None:
+    """Return the check-in if it belongs to one of `store_ids` (None looks the same as missing)."""
+    return session.scalars(
+        select(Checkin)
+        .where(Checkin.id == checkin_id, Checkin.store_id.in_(store_ids))
+        .options(joinedload(Checkin.patient), joinedload(Checkin.store))
     ).one_or_none()
 
 

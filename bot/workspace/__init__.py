@@ -32,6 +32,7 @@ from bot.access import (
 from bot.extensions import db_session
 from bot.inputs import MAX_PAGE, body_limit, date_arg, number_arg
 from bot.planning_cli import plan_for_patient
+from bot.summary import topic_rows
 from bot.workspace.forms import (
     CandidatesForm,
     EmptyForm,
@@ -104,6 +105,7 @@ def init_app(app: Flask) -> None:
         return {
             "kind_label": lambda kind: KIND_LABELS.get(QueueKind(kind), str(kind)),
             "display_phone": display_phone,
+            "topic_rows": topic_rows,
             "local_time": _local_time,
             # Rendered, never read from this request: an error page for a body too large
             # must not parse it again.
