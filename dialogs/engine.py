@@ -338,6 +338,7 @@ class Step:
     findings: tuple[Finding, ...] = ()
     opted_out: bool = False
     opted_in: bool = False
+    delivery: Literal["delivery", "pickup"] | None = None  # the patient chose (SPEC 13)
 
     @property
     def outcome(self) -> Outcome:
@@ -376,8 +377,17 @@ def step(dialog: Dialog, state: DialogState | None, event: Event, ctx: Context) 
         return _after_end(dialog, state, heard, ctx)
     if node is None:  # saved by an older definition: let a person take it from here
         return _hand_off(dialog, state, None, heard, "needs_human", ctx)
+    return _reply(dialog, state, node, heard, ctx)
+
+
+def _reply(dialog: Dialog, state: DialogState, node: Node, heard: _Heard, ctx: Context) -> Step:
+    """A reply at an open question: a choice of delivery, a fallback, or the node's answer."""
     if node.expect is not Expect.IDENTITY:  # whoever answered the phone has not replied yet
         state = replace(state, data={**state.data, "replied": True})
+    choice = heard.reading.delivery
+    if choice is not None and node.expect is not Expect.IDENTITY:
+        result = _answer_with_choice(dialog, state, node, heard, ctx, choice)
+        return replace(result, delivery=choice)
     fallback = dialog.fallbacks.get(heard.intent)
     if node.kind is not None and heard.intent != "stop":
         fallback = None  # a message being left: whatever it says is the message
@@ -487,6 +497,26 @@ def _identity(dialog: Dialog, state: DialogState, node: Node, heard: _Heard, ctx
         return Step(state, (_ask(node, state, ctx, "reask"),))
     # Not the patient: the pharmacy name and number only, and the check-in stays open.
     return Step(_at(state, IDENTITY), (End(_text("wrong_person", state, ctx)),))
+
+
+def _answer_with_choice(
+    dialog: Dialog,
+    state: DialogState,
+    node: Node,
+    heard: _Heard,
+    ctx: Context,
+    choice: str,
+) -> Step:
+    """ "Deliver please" (or "I'll pick up"): noted; if that is all the reply says, the
+    question is asked again, else the rest of the reply is read as usual."""
+    reading = heard.reading
+    rest = reading.findings or reading.answer is not None or reading.intent != "answer"
+    if not rest:
+        return _stall(dialog, state, node, heard, ctx, say=f"{choice}_noted")
+    fallback = dialog.fallbacks.get(heard.intent)
+    if fallback is not None:
+        return _fallback(dialog, state, node, fallback, heard, ctx)
+    return _answer(dialog, state, node, heard, ctx)
 
 
 def _answer(dialog: Dialog, state: DialogState, node: Node, heard: _Heard, ctx: Context) -> Step:
@@ -891,6 +921,9 @@ def _after_end(dialog: Dialog, state: DialogState, heard: _Heard, ctx: Context) 
         return Step(state, (Say(_text("help", state, ctx)),))
     if heard.intent == "start":
         return Step(state, (Say(_text("opt_in", state, ctx)),), opted_in=True)
+    if heard.reading.delivery is not None and not heard.reading.findings:
+        choice = heard.reading.delivery
+        return Step(state, (End(_text(f"{choice}_ack", state, ctx)),), delivery=choice)
     if _nothing_to_file(heard):
         return Step(state, ())  # "thanks!" after the closing words: nothing to answer
     findings = [_late_finding(heard)]

@@ -118,6 +118,7 @@ class Reading:
     remark: bool = False  # a no with more to say that no cue filed ("no, but ...")
     mentions_medicine: bool = False  # names a medicine ("the water pill", "lisinopril")
     emoji_answer: Answer | None = None  # a thumbs-up or -down: a yes or no only where one is asked
+    delivery: Literal["delivery", "pickup"] | None = None  # "deliver please", "I'll pick up"
     language: Lang | None = None
     words: tuple[str, ...] = field(default=(), repr=False)
 
@@ -315,6 +316,28 @@ _QUESTION_START: Final = re.compile(
     )
     + r"\b"
 )
+# "Deliver please", "I'll pick them up", "entregar", "voy a recoger": how the patient wants the
+# refills this time (SPEC 13). A question about it ("can you deliver?") is a question too.
+_DELIVERY: Final = re.compile(
+    r"\b(deliver|delivery|delivered|bring (it|them)|mail (it|them)|send (it|them) (to me|home)"
+    r"|entregar|entrega|entreguen|a domicilio|a la casa|llevar(lo|la|los|las)? a (mi )?casa)\b"
+)
+_PICKUP: Final = re.compile(
+    r"\b((i will|ill|we will|i can|i am going to|going to|gonna) pick (it |them )?up"
+    r"|pick ?up|picking (it |them )?up|come (in|by) for (it|them)|recoger|recojo"
+    r"|paso por (ellas|ellos|la farmacia))\b"
+)
+_NOT_DELIVERY: Final = re.compile(r"\b(no|not|dont|do not|sin) (deliver|delivery|entrega)\w*")
+
+
+def _delivery_choice(text: str) -> Literal["delivery", "pickup"] | None:
+    if _DELIVERY.search(text) and not _NOT_DELIVERY.search(text):
+        return "delivery"
+    if _PICKUP.search(text) or _NOT_DELIVERY.search(text):
+        return "pickup"
+    return None
+
+
 _QUESTION_WORDS: Final = re.compile(
     r"\b(question|questions|wondering|wonder if|wants? to know|would like to know|need to know"
     r"|pregunta|preguntas|duda|dudas|quiere saber|quisiera saber)\b"
@@ -746,16 +769,9 @@ def read(text: str) -> Reading:
     language = _language(norm)
     if not norm:
         return Reading(ack=not text.strip() == "", language=language)
-    keyword = _keyword(norm)
-    if keyword is None and _without_polite(norm) in HELP_WORDS:
-        keyword = "help"
-    if keyword is not None:
-        return Reading(intent=keyword, language=language)
-    revocation = _revocation(norm)
-    if revocation is not None:
-        return Reading(intent="stop" if revocation == "clear" else "maybe_stop", language=language)
-    if _person(norm):
-        return Reading(intent="person", language=language)
+    intent = _intent_of(norm)
+    if intent is not None:
+        return Reading(intent=intent, language=language)
     words = tuple(_expand(norm.split()))
     expanded = " ".join(words)
     if _person(expanded):
@@ -792,7 +808,16 @@ def read(text: str) -> Reading:
     emoji_answer: Answer | None = (
         "yes" if "emojiyes" in words else "no" if "emojino" in words else None
     )
+    # A stated choice ("deliver please") is not a question for the pharmacist; asking about it
+    # ("can you deliver?") is.
+    delivery = None if question else _delivery_choice(expanded)
+    if delivery is not None and "concern" in findings:
+        if _DELIVERY.search(findings["concern"].phrase) or _PICKUP.search(
+            findings["concern"].phrase
+        ):
+            del findings["concern"]
     return Reading(
+        delivery=delivery,
         emoji_answer=emoji_answer,
         answer=answer,
         findings=tuple(findings[t] for t in TOPICS if t in findings),
@@ -807,6 +832,20 @@ def read(text: str) -> Reading:
         language=language,
         words=words,
     )
+
+
+def _intent_of(norm: str) -> Intent | None:
+    """What the whole reply asks for, whatever the question: a keyword, an opt-out in words
+    (clear or ambiguous), or a person."""
+    keyword = _keyword(norm)
+    if keyword is None and _without_polite(norm) in HELP_WORDS:
+        keyword = "help"
+    if keyword is not None:
+        return keyword
+    revocation = _revocation(norm)
+    if revocation is not None:
+        return "stop" if revocation == "clear" else "maybe_stop"
+    return "person" if _person(norm) else None
 
 
 def _emoji_as_words(text: str) -> str:

@@ -13,6 +13,7 @@ from store.checkins import close_open_checkins
 from store.models import (
     Checkin,
     CheckinStatus,
+    Delivery,
     Enrollment,
     Language,
     Patient,
@@ -214,4 +215,12 @@ def set_language(session: Session, patient_id: int, language: Language, now: dt.
     table = table_of(Patient)
     session.execute(
         update(table).where(table.c.id == patient_id).values(language=language, updated_at=now)
+    )
+
+
+def set_delivery(session: Session, patient_id: int, delivery: Delivery, now: dt.datetime) -> None:
+    """Remember whether the patient picks up or wants delivery (they said so, or staff did)."""
+    table = table_of(Patient)
+    session.execute(
+        update(table).where(table.c.id == patient_id).values(delivery=delivery, updated_at=now)
     )

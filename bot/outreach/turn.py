@@ -16,7 +16,7 @@ import dialogs
 from bot import items
 from store import checkins, conversations, patients, queue
 from store.hours import is_open
-from store.models import Channel, CheckinStatus, Direction, Language, QueueKind
+from store.models import Channel, CheckinStatus, Delivery, Direction, Language, QueueKind
 from store.turns import TurnCheckin, TurnConversation, TurnPatient, TurnStore
 from store.validate import display_phone
 
@@ -172,6 +172,8 @@ def apply_step(
     if result.opted_in and patients.opt_in(session, patient.id, now):
         # Resubscribed (START): the opt-out's item has nothing left for staff to do.
         items.resolve_opt_out_items(session, patient.store_id, patient.id, now)
+    if result.delivery is not None:
+        patients.set_delivery(session, patient.id, Delivery(result.delivery), now)
     language = Language(result.language)
     if patient.language != language:
         patients.set_language(session, patient.id, language, now)

@@ -21,6 +21,11 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     "reask": "{pharmacy}: Sorry, I didn't understand. {q}",
     "noinput": "{pharmacy}: We didn't get your answer. {q}",
     "who": "{pharmacy}: This is your pharmacy. {q}",
+    # Issue 13: the patient's choice of pickup or delivery.
+    "delivery_noted": "{pharmacy}: Thank you, we will deliver your refills. {q}",
+    "pickup_noted": "{pharmacy}: Thank you, you will pick up your refills. {q}",
+    "delivery_ack": "{pharmacy}: Thank you, we will deliver your refills. Questions? Call {phone}.",
+    "pickup_ack": "{pharmacy}: Thank you, you will pick up your refills. Questions? Call {phone}.",
     "noted": "{pharmacy}: Thank you, we noted that. {q}",
     "question_noted": "{pharmacy}: Thank you, a pharmacist will answer your question. {q}",
     "help": "{pharmacy} {program}: refill check-ins, msg frequency varies. Msg & data rates may"
@@ -115,6 +120,11 @@ VOICE: Final[dict[str, str | tuple[str, ...]]] = {
     "reask": "Sorry, I didn't understand. {q}",
     "noinput": "Sorry, I didn't hear anything. {q}",
     "who": "This is {pharmacy}, calling about your refills. {q}",
+    # Issue 13: the patient's choice of pickup or delivery.
+    "delivery_noted": "Thank you, we will deliver your refills. {q}",
+    "pickup_noted": "Thank you, you will pick up your refills. {q}",
+    "delivery_ack": "Thank you, we will deliver your refills. Goodbye.",
+    "pickup_ack": "Thank you, you will pick up your refills. Goodbye.",
     "noted": "Thank you, we noted that. {q}",
     "question_noted": "Thank you, a pharmacist will answer your question. {q}",
     "help": "This is the {program} refill check-in from {pharmacy}. To reach the pharmacy, call"

@@ -18,6 +18,12 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     "reask": "{pharmacy}: Perdon, no entendi. {q}",
     "noinput": "{pharmacy}: No recibimos su respuesta. {q}",
     "who": "{pharmacy}: Somos su farmacia. {q}",
+    # Issue 13: the patient's choice of pickup or delivery.
+    "delivery_noted": "{pharmacy}: Gracias, le entregaremos sus resurtidos. {q}",
+    "pickup_noted": "{pharmacy}: Gracias, usted recogera sus resurtidos. {q}",
+    "delivery_ack": "{pharmacy}: Gracias, le entregaremos sus resurtidos. ¿Dudas? Llame al"
+    " {phone}.",
+    "pickup_ack": "{pharmacy}: Gracias, usted recogera sus resurtidos. ¿Dudas? Llame al {phone}.",
     "noted": "{pharmacy}: Gracias, lo anotamos. {q}",
     "question_noted": "{pharmacy}: Gracias, un farmaceutico respondera su pregunta. {q}",
     "help": "{pharmacy} {program}: resurtidos, frecuencia variable. Pueden aplicar tarifas de"
@@ -112,6 +118,11 @@ VOICE: Final[dict[str, str | tuple[str, ...]]] = {
     "reask": "Perdón, no entendí. {q}",
     "noinput": "Perdón, no escuché nada. {q}",
     "who": "Le llama {pharmacy}, sobre sus resurtidos. {q}",
+    # Issue 13: the patient's choice of pickup or delivery.
+    "delivery_noted": "Gracias, le entregaremos sus resurtidos. {q}",
+    "pickup_noted": "Gracias, usted recogerá sus resurtidos. {q}",
+    "delivery_ack": "Gracias, le entregaremos sus resurtidos. Adiós.",
+    "pickup_ack": "Gracias, usted recogerá sus resurtidos. Adiós.",
     "noted": "Gracias, lo anotamos. {q}",
     "question_noted": "Gracias, un farmacéutico responderá su pregunta. {q}",
     "help": "Este es el control de resurtidos {program} de {pharmacy}. Para comunicarse con la"

@@ -168,6 +168,32 @@ def test_the_api_and_the_item_page_show_the_topics_and_why(
     assert "What the check-in covered" in html and "Missed doses or side effects" in html
 
 
+@pytest.mark.parametrize(
+    ("language", "words", "then", "chosen"),
+    [
+        (Language.EN, "deliver please", "no", "delivery"),
+        (Language.ES, "entregar a domicilio por favor", "nada", "delivery"),
+        (Language.ES, "no gracias, voy a recoger", None, "pickup"),
+    ],
+)
+def test_the_patient_chooses_pickup_or_delivery_in_the_conversation(
+    session: Session,
+    twilio: TwilioPoster,
+    language: Language,
+    words: str,
+    then: str | None,
+    chosen: str,
+) -> None:
+    checkin = start(session, language)
+    answers = texts(twilio.sms(PATIENT, words))
+    if then is not None:
+        assert "deliver" in answers[0] or "entregaremos" in answers[0]  # noted, asked again
+        texts(twilio.sms(PATIENT, then))
+    found = checkin_now(session, checkin)
+    assert found.patient.delivery.value == chosen
+    assert found.status == CheckinStatus.CONFIRMED and items(session) == []
+
+
 # --- Voice -----------------------------------------------------------------------------------
 
 
