@@ -35,6 +35,8 @@ class Context:
     # this number (E.164; the display number when not given).
     pharmacy_open: bool = False
     transfer_number: str = ""
+    # Other patients share this number (a household): every text names whom it is about.
+    shared_phone: bool = False
 
 
 def as_lang(value: str) -> Lang:

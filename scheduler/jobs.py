@@ -424,7 +424,13 @@ def gather_facts(
 ) -> policy.Facts:
     """Read what the policy needs about one check-in and its patient."""
     store = checkin.store
-    history = checkins.read_history(session, checkin.id, patient.id, now - CAPS_LOOKBACK)
+    history = checkins.read_history(
+        session,
+        checkin.id,
+        patient.id,
+        now - CAPS_LOOKBACK,
+        busy_since=now - dt.timedelta(hours=store.reminder_delay_hours),
+    )
     made = history.made
     # The latest attempt's time is on the check-in too, written with the pass's clock in the
     # same commit as the attempt; it is right even when a crash kept the stamp below from
@@ -459,4 +465,5 @@ def gather_facts(
         last_reply_at=history.last_reply_at,
         reminded_since_reply=history.attempted_since_reply,
         paused_until=checkin.enrollment.paused_until,
+        phone_busy=history.phone_busy,
     )

@@ -34,6 +34,7 @@ WEEK = dt.timedelta(days=7)
 CALL_DELAY = dt.timedelta(hours=24)  # SPEC 2.6: the call comes 24 h after the reminder
 MIN_WINDOW_LEFT = dt.timedelta(minutes=5)  # don't start a send the window is about to close on
 MAX_PER_WEEK = 3
+PHONE_BUSY_RETRY = dt.timedelta(hours=1)  # a shared phone: look again after the other's turn
 
 
 class Channel(StrEnum):
@@ -181,6 +182,8 @@ class Facts:
     reminded_since_reply: bool = False
     # The enrollment is paused until this local date (a hospital stay): nothing is sent.
     paused_until: dt.date | None = None
+    # Another patient on the same phone is in the middle of their check-in: this one waits.
+    phone_busy: bool = False
 
 
 class Action(StrEnum):
@@ -297,6 +300,8 @@ def _held(facts: Facts, today: dt.date, expiry: dt.datetime) -> Decision | None:
         return _wait(facts.window.opens(start or today + DAY, zone), expiry, "no consent")
     if facts.paused_until is not None and facts.paused_until >= today:
         return _wait(facts.window.opens(facts.paused_until + DAY, zone), expiry, "paused")
+    if facts.phone_busy:
+        return _wait(facts.now + PHONE_BUSY_RETRY, expiry, "another check-in on this phone")
     return None
 
 

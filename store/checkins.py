@@ -348,12 +348,15 @@ class History:
     # (a reminder to finish) was made after that.
     last_reply_at: dt.datetime | None = None
     attempted_since_reply: bool = False
+    # Another patient on the same phone is in the middle of their check-in (see _history_query).
+    phone_busy: bool = False
 
 
 def _history_query() -> Executable:
     checkin_id = bindparam("checkin_id", type_=Integer)
     patient_id = bindparam("patient_id", type_=Integer)
     since = bindparam("since", type_=Message.__table__.c.created_at.type)
+    busy_since = bindparam("busy_since", type_=Message.__table__.c.created_at.type)
     outreach = and_(Message.direction == Direction.OUTBOUND, Message.purpose.in_(CHECKIN_PURPOSES))
     first = (
         select(func.min(Message.id))
@@ -363,10 +366,31 @@ def _history_query() -> Executable:
     staff = exists().where(
         QueueItem.checkin_id == checkin_id, QueueItem.status == QueueStatus.CLAIMED
     )
+    # A shared phone (a household): another patient's check-in on this number that started
+    # first and is being answered, or was just sent, goes first (SPEC 14: one at a time).
+    me, other = Patient.__table__.alias("me"), Patient.__table__.alias("other")
+    theirs = Checkin.__table__.alias("theirs")
+    busy = (
+        select(theirs.c.id)
+        .select_from(
+            me.join(
+                other, and_(other.c.store_id == me.c.store_id, other.c.phone == me.c.phone)
+            ).join(theirs, theirs.c.patient_id == other.c.id)
+        )
+        .where(
+            me.c.id == patient_id,
+            other.c.id != patient_id,
+            theirs.c.status == CheckinStatus.IN_PROGRESS,
+            theirs.c.id < checkin_id,
+            or_(theirs.c.topics.is_not(None), theirs.c.last_outreach_at > busy_since),
+        )
+        .exists()
+    )
     one = select(literal(1).label("one")).subquery()
     return (
         select(
             staff.label("staff_owns"),
+            busy.label("phone_busy"),
             Message.id,
             Message.checkin_id,
             Message.direction,
@@ -398,7 +422,13 @@ def _history_query() -> Executable:
 _HISTORY = _history_query()
 
 
-def read_history(session: Session, checkin_id: int, patient_id: int, since: dt.datetime) -> History:
+def read_history(
+    session: Session,
+    checkin_id: int,
+    patient_id: int,
+    since: dt.datetime,
+    busy_since: dt.datetime | None = None,
+) -> History:
     """Read in one statement what the scheduler's policy needs of one check-in (`History`).
 
     The patient's messages that are the check-in's own, recorded after `since`, or recorded
@@ -406,7 +436,12 @@ def read_history(session: Session, checkin_id: int, patient_id: int, since: dt.d
     (so there is a row even when the patient has no message). Read by patient id through
     `ix_messages_patient_id_created_at`.
     """
-    parameters = {"checkin_id": checkin_id, "patient_id": patient_id, "since": since}
+    parameters = {
+        "checkin_id": checkin_id,
+        "patient_id": patient_id,
+        "since": since,
+        "busy_since": busy_since or since,
+    }
     rows = session.execute(_HISTORY, parameters).all()
     made: list[OutreachRow] = []
     recent: list[tuple[int, dt.datetime]] = []
@@ -438,6 +473,7 @@ def read_history(session: Session, checkin_id: int, patient_id: int, since: dt.d
         bool(rows[0].staff_owns),
         last_reply_at=last.created_at if last else None,
         attempted_since_reply=last is not None and any(m.id > last.id for m in made),
+        phone_busy=bool(rows[0].phone_busy),
     )
 
 

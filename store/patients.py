@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.checkins import close_open_checkins
 from store.models import (
+    OPEN_CHECKIN_STATUSES,
     Checkin,
     CheckinStatus,
     Delivery,
@@ -74,7 +75,23 @@ def _patient_of(row: Row[Any]) -> TurnPatient:
         opted_out_at=row.opted_out_at,
         consent_date=row.consent_date,
         enrollment=TurnEnrollment(anchor, row.enrollment_form) if anchor is not None else None,
+        shared_phone=bool(row.shared_phone),
     )
+
+
+_HOUSEHOLD = table_of(Patient).alias("household")
+# Whether another patient of the store has this number (a household, a caregiver): then every
+# text names whom it is about, and the patients' check-ins run one at a time.
+_SHARED = (
+    select(_HOUSEHOLD.c.id)
+    .where(
+        _HOUSEHOLD.c.store_id == _PATIENTS.c.store_id,
+        _HOUSEHOLD.c.phone == _PATIENTS.c.phone,
+        _HOUSEHOLD.c.id != _PATIENTS.c.id,
+    )
+    .exists()
+    .label("shared_phone")
+)
 
 
 def _locked_patients(*where: ColumnElement[bool]) -> Select[Any]:
@@ -83,6 +100,7 @@ def _locked_patients(*where: ColumnElement[bool]) -> Select[Any]:
         select(
             *_PATIENT_COLUMNS,
             *_STORE_COLUMNS[1:],
+            _SHARED,
         )
         .select_from(_PATIENTS)
         .join(_STORES, _STORES.c.id == _PATIENTS.c.store_id)
@@ -155,15 +173,17 @@ def find_inbound_parties(
 def _most_recently_contacted(
     session: Session, candidates: Sequence[Row[Any]]
 ) -> TurnPatient | None:
-    """Pick among patients sharing a phone (families do): the one contacted last."""
+    """Pick among patients sharing a phone (families do) the one whose check-in asked: an open
+    check-in first (they run one at a time), then the one contacted last."""
     if len(candidates) <= 1:
         return _patient_of(candidates[0]) if candidates else None
     last = func.max(Checkin.last_outreach_at)
+    open_ = func.max(case((Checkin.status.in_(OPEN_CHECKIN_STATUSES), 1), else_=0))
     ranked = session.execute(
-        select(Checkin.patient_id, last)
+        select(Checkin.patient_id)
         .where(Checkin.patient_id.in_([row.id for row in candidates]))
         .group_by(Checkin.patient_id)
-        .order_by(last.desc().nulls_last())
+        .order_by(open_.desc(), last.desc().nulls_last())
         .limit(1)
     ).first()
     if ranked is None:

@@ -79,6 +79,7 @@ class TurnPatient:
     opted_out_at: dt.datetime | None
     consent_date: dt.date | None
     enrollment: TurnEnrollment | None
+    shared_phone: bool = False  # a household or caregiver: other patients have this number
 
     @property
     def opted_out(self) -> bool:
@@ -90,7 +91,7 @@ class TurnPatient:
         return self.consent_date is not None and not self.opted_out
 
     @classmethod
-    def of(cls, patient: Patient) -> TurnPatient:
+    def of(cls, patient: Patient, *, shared_phone: bool = False) -> TurnPatient:
         enrollment = patient.enrollment
         return cls(
             id=patient.id,
@@ -102,6 +103,7 @@ class TurnPatient:
             opted_out_at=patient.opted_out_at,
             consent_date=patient.consent_date,
             enrollment=TurnEnrollment.of(enrollment) if enrollment is not None else None,
+            shared_phone=shared_phone,
         )
 
 

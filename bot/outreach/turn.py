@@ -92,6 +92,7 @@ def checkin_context(turn: Turn, now: dt.datetime, *, inbound_call: bool = False)
         inbound_call=inbound_call,
         pharmacy_open=is_open(store.hours, now, store.timezone),
         transfer_number=store.phone,
+        shared_phone=patient.shared_phone,
     )
 
 

@@ -61,6 +61,7 @@ def render(
         program=ctx.program_name,
         date=format_date(ctx.pickup_date, lang, chan),
         question=question,
+        name_required=ctx.shared_phone,
     )
 
 
@@ -131,10 +132,14 @@ def _render(
     program: str = "",
     date: str = "",
     question: str | None = None,
+    name_required: bool = False,
 ) -> str:
     table = TABLES[lang, channel]
     template = table[key]
     assert isinstance(template, str), f"{key} is a question, not a text"
+    if name_required and channel == "sms" and "{hi}" not in template and patient:
+        # A shared phone: every text says whom it is about ("For Ann: ...").
+        template = template.replace("{pharmacy}: ", "{pharmacy}: {hi}", 1)
     if question and key == "reask" and f"{question}_reask" in table:
         question = f"{question}_reask"  # the answers spelled out differently for this question
     variants = _variants(table[question]) if question else ("",)
@@ -156,6 +161,8 @@ def _render(
     # The greeting by name is kept longest (a shared phone needs it), then the question is
     # shortened, then the pharmacy's name; an over-long text still carries its opt-out.
     attempts = [(q, pharmacy, patient) for q in variants]
+    if name_required:  # the name stays; the pharmacy's name is shortened instead
+        attempts += [(variants[-1], shorten(pharmacy, limit), patient) for limit in PHARMACY_LIMITS]
     attempts += [(q, pharmacy, "") for q in variants]
     attempts += [(variants[-1], shorten(pharmacy, limit), "") for limit in PHARMACY_LIMITS]
     text = ""
