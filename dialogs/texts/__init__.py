@@ -161,8 +161,12 @@ def _render(
     # The greeting by name is kept longest (a shared phone needs it), then the question is
     # shortened, then the pharmacy's name; an over-long text still carries its opt-out.
     attempts = [(q, pharmacy, patient) for q in variants]
-    if name_required:  # the name stays; the pharmacy's name is shortened instead
+    if name_required:  # the name stays; the pharmacy's name is shortened, then the name
         attempts += [(variants[-1], shorten(pharmacy, limit), patient) for limit in PHARMACY_LIMITS]
+        attempts += [
+            (variants[-1], shorten(pharmacy, PHARMACY_LIMITS[-1]), shorten(patient, limit))
+            for limit in (12, 8)
+        ]
     attempts += [(q, pharmacy, "") for q in variants]
     attempts += [(variants[-1], shorten(pharmacy, limit), "") for limit in PHARMACY_LIMITS]
     text = ""

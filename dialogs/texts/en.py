@@ -27,7 +27,7 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     "delivery_ack": "{pharmacy}: Thank you, we will deliver your refills. Questions? Call {phone}.",
     "pickup_ack": "{pharmacy}: Thank you, you will pick up your refills. Questions? Call {phone}.",
     "noted": "{pharmacy}: Thank you, we noted that. {q}",
-    "question_noted": "{pharmacy}: Thank you, a pharmacist will answer your question. {q}",
+    "question_noted": "{pharmacy}: Thanks, we'll pass on your question. {q}",
     "help": "{pharmacy} {program}: refill check-ins, msg frequency varies. Msg & data rates may"
     " apply. Call {phone}. Reply STOP to opt out.",
     # No promise that the refills are ready: staff say so when they are (SPEC 13).
@@ -89,7 +89,10 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
         "Need an inhaler, test strips or other as-needed items? Reply YES or NO.",
     ),
     "prn_need_details": "Which items do you need? Please reply in a few words.",
-    "health_change": "Any hospital or ER stay, or a new health condition? Reply YES or NO.",
+    "health_change": (
+        "Any hospital or ER stay, or a new health condition? Reply YES or NO.",
+        "Hospital, ER or a new condition? Reply YES or NO.",
+    ),
     "health_change_details": "What happened? Please reply in a few words.",
     "concern": "Anything else for the pharmacist? Reply with your question, or NO.",
     "concern_details": "What would you like to ask the pharmacist?",

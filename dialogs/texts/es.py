@@ -25,7 +25,7 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     " {phone}.",
     "pickup_ack": "{pharmacy}: Gracias, usted recogera sus resurtidos. ¿Dudas? Llame al {phone}.",
     "noted": "{pharmacy}: Gracias, lo anotamos. {q}",
-    "question_noted": "{pharmacy}: Gracias, un farmaceutico respondera su pregunta. {q}",
+    "question_noted": "{pharmacy}: Gracias, pasamos su pregunta. {q}",
     "help": "{pharmacy} {program}: resurtidos, frecuencia variable. Pueden aplicar tarifas de"
     " mensajes y datos. Tel {phone}. ALTO para no recibir mas.",
     "closing_confirmed": "{pharmacy}: ¡Gracias! Tendremos sus resurtidos para el {date}."
@@ -86,8 +86,10 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
         "¿Necesita inhalador, tiras u otra cosa ocasional? Responda SI o NO.",
     ),
     "prn_need_details": "¿Que necesita? Responda en pocas palabras.",
-    "health_change": "¿Estancia en hospital o urgencias, o una condicion de salud nueva? Responda"
-    " SI o NO.",
+    "health_change": (
+        "¿Estancia en hospital o urgencias, o una condicion de salud nueva? Responda SI o NO.",
+        "¿Hospital, urgencias o condicion nueva? Responda SI o NO.",
+    ),
     "health_change_details": "¿Que paso? Responda en pocas palabras.",
     "concern": "¿Tiene otra pregunta para el farmaceutico? Escribala aqui, o responda NO.",
     "concern_details": "¿Cual es su pregunta para el farmaceutico?",

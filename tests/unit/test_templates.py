@@ -272,3 +272,14 @@ def test_it_formats_every_day_and_month() -> None:
     for language in LANGUAGES:
         for channel in ("sms", "voice"):
             assert len({format_date(d, language, channel) for d in days}) == 365  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("ctx", contexts(), ids=lambda c: f"{c.language}-{c.pharmacy_name[:10]}")
+def test_on_a_shared_phone_every_text_names_the_patient_and_still_fits(ctx: Context) -> None:
+    shared = Context(**{**ctx.__dict__, "shared_phone": True})
+    for name, text in every_sms(shared):
+        if name in ("unknown_number", "opt_out", "opt_in", "help"):
+            continue  # about the number, not about one patient
+        assert segment_count(text) == 1, (name, len(text), text)
+        # The first name, shortened at most to its first 8 letters when nothing else fits.
+        assert to_gsm7(shared.patient_first_name)[:8] in text, (name, text)
