@@ -11,9 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import socket
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -40,6 +44,10 @@ BATCH_SIZE = 200
 # Long enough to make every send of one batch (pacing included), short enough that the rows
 # of a crashed scheduler come back soon. Measured on the pass's own clock.
 CLAIM_FOR = dt.timedelta(minutes=10)
+# A pass beats this often (wall clock); a pass silent for STALE_AFTER was killed, and its
+# claims are free at once for a restarted scheduler, while a live sibling's are not.
+BEAT_EVERY = 5.0
+STALE_AFTER = dt.timedelta(seconds=30)
 # Local "today" is never earlier than the date at UTC-12 nor later than at UTC+14.
 EARLIEST_OFFSET = dt.timedelta(hours=-12)
 LATEST_OFFSET = dt.timedelta(hours=14)
@@ -125,10 +133,58 @@ def run_pass(
     roll_anchors(sessions, now, report, batch_size)
     create_due_checkins(sessions, now, report, batch_size)
     outbox = Outbox(transport, urls, defaults)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        work_due_checkins(sessions, now, outbox, report, batch_size, pool)
+    with _beating(sessions) as pass_id, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        work_due_checkins(sessions, now, outbox, report, batch_size, pool, pass_id)
     log.info("scheduler pass at %s: %s", now.isoformat(), report.summary().replace("\n", "; "))
     return report
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process of this machine exists (a signal 0 is a question, not a signal)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _wall() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def _beating(sessions: SessionFactory) -> Iterator[int]:
+    """Register the pass and keep it beating from a thread until it ends (or is killed)."""
+    host = socket.gethostname()
+    with sessions() as session, session.begin():
+        checkins.forget_dead_passes(session, host, _process_alive)
+        pass_id = checkins.begin_pass(session, host, os.getpid(), _wall())
+    with sessions() as session:
+        # A connection of its own holds the pass's lock while it runs (PostgreSQL).
+        held = session.get_bind().engine.connect()
+    checkins.hold_pass_lock(held, pass_id)
+    stop = threading.Event()
+
+    def keep_beating() -> None:
+        while not stop.wait(BEAT_EVERY):
+            try:
+                with sessions() as session, session.begin():
+                    checkins.beat(session, pass_id, _wall())
+            except Exception:  # a missed beat only makes the claims free sooner
+                log.warning("scheduler: a heartbeat failed", exc_info=True)
+
+    beater = threading.Thread(target=keep_beating, name="scheduler-heartbeat", daemon=True)
+    beater.start()
+    try:
+        yield pass_id
+    finally:
+        stop.set()
+        beater.join(BEAT_EVERY + 1)
+        with sessions() as session, session.begin():
+            checkins.end_pass(session, pass_id, _wall(), _wall() - STALE_AFTER)
+        held.close()
 
 
 def roll_anchors(
@@ -194,6 +250,7 @@ def work_due_checkins(
     report: PassReport,
     batch: int,
     pool: Executor,
+    pass_id: int | None = None,
 ) -> None:
     """Claim and handle due check-ins, a batch at a time, until none is left.
 
@@ -204,12 +261,15 @@ def work_due_checkins(
     until = now + CLAIM_FOR
     while True:
         with sessions() as session, session.begin():
-            ids = checkins.list_due_checkin_ids(session, now, batch)
+            stale = _wall() - STALE_AFTER
+            ids = checkins.list_due_checkin_ids(session, now, batch, stale)
             mine = [
                 checkin_id
                 for checkin_id in ids
                 if looks[checkin_id] < MAX_LOOKS_PER_PASS
-                and checkins.claim_checkin(session, checkin_id, now, until)
+                and checkins.claim_checkin(
+                    session, checkin_id, now, until, pass_id=pass_id, stale_before=stale
+                )
             ]
         report.claimed_elsewhere += sum(1 for i in ids if looks[i] < MAX_LOOKS_PER_PASS) - len(mine)
         if not mine:

@@ -9,7 +9,7 @@ check-in, due check-ins through `(status, next_attempt_at)`, history by check-in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +18,17 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
+    delete,
     exists,
     func,
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.sql import Executable
 
@@ -42,6 +45,7 @@ from store.models import (
     Patient,
     QueueItem,
     QueueStatus,
+    SchedulerPass,
     Store,
     table_of,
 )
@@ -184,11 +188,20 @@ def move_anchors(session: Session, moves: Sequence[tuple[int, dt.date, dt.date]]
         )
 
 
-def _due_clause(now: dt.datetime) -> list[object]:
+def _unclaimed(now: Any, stale_before: Any) -> ColumnElement[bool]:
+    """Nobody holds the check-in: never claimed, the claim ran out, or its pass stopped beating
+    (a killed scheduler's claims are free at once, a live sibling's are not)."""
+    live = exists().where(
+        SchedulerPass.id == Checkin.claimed_by, SchedulerPass.beat_at > stale_before
+    )
+    return or_(Checkin.claimed_until.is_(None), Checkin.claimed_until < now, ~live)
+
+
+def _due_clause(now: Any, stale_before: Any) -> list[object]:
     return [
         Checkin.status.in_(OPEN_CHECKIN_STATUSES),
         or_(Checkin.next_attempt_at <= now, Checkin.next_attempt_at.is_(None)),
-        or_(Checkin.claimed_until.is_(None), Checkin.claimed_until < now),
+        _unclaimed(now, stale_before),
     ]
 
 
@@ -200,7 +213,9 @@ def earliest_next_attempt(session: Session) -> dt.datetime | None:
     return session.scalar(query)
 
 
-def list_due_checkin_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
+def list_due_checkin_ids(
+    session: Session, now: dt.datetime, limit: int, stale_before: dt.datetime
+) -> list[int]:
     """Return ids of open check-ins due by `now` and not claimed, earliest first.
 
     Check-ins made elsewhere without a `next_attempt_at` come first. They are a second query
@@ -208,7 +223,7 @@ def list_due_checkin_ids(session: Session, now: dt.datetime, limit: int) -> list
     On PostgreSQL the rows are locked with SKIP LOCKED until the caller commits its claims, so
     a second scheduler selecting at the same moment gets other rows instead of waiting.
     """
-    unclaimed = or_(Checkin.claimed_until.is_(None), Checkin.claimed_until < now)
+    unclaimed = _unclaimed(now, stale_before)
     open_ = Checkin.status.in_(OPEN_CHECKIN_STATUSES)
     queries = [
         select(Checkin.id).where(open_, Checkin.next_attempt_at.is_(None), unclaimed),
@@ -231,20 +246,41 @@ _CLAIM = (
     update(Checkin)
     .where(
         Checkin.id == bindparam("checkin_id", type_=Integer),
-        *_due_clause(bindparam("now", type_=Checkin.__table__.c.claimed_until.type)),  # type: ignore[arg-type]
+        *_due_clause(  # type: ignore[arg-type]
+            bindparam("now", type_=Checkin.__table__.c.claimed_until.type),
+            bindparam("stale_before", type_=Checkin.__table__.c.claimed_until.type),
+        ),
     )
-    .values(claimed_until=bindparam("until", type_=Checkin.__table__.c.claimed_until.type))
+    .values(
+        claimed_until=bindparam("until", type_=Checkin.__table__.c.claimed_until.type),
+        claimed_by=bindparam("pass_id", type_=Integer),
+    )
     .execution_options(synchronize_session=False)
 )
 
 
-def claim_checkin(session: Session, checkin_id: int, now: dt.datetime, until: dt.datetime) -> bool:
-    """Claim a due check-in until `until`; tell whether this caller got it.
+def claim_checkin(
+    session: Session,
+    checkin_id: int,
+    now: dt.datetime,
+    until: dt.datetime,
+    *,
+    pass_id: int | None = None,
+    stale_before: dt.datetime | None = None,
+) -> bool:
+    """Claim a due check-in for the pass `pass_id` until `until`; tell whether it got it.
 
     A conditional UPDATE: exactly one of several racing schedulers changes the row. (The
     statement is built once: building it cost more than running it.)
     """
-    result = session.execute(_CLAIM, {"checkin_id": checkin_id, "now": now, "until": until})
+    parameters = {
+        "checkin_id": checkin_id,
+        "now": now,
+        "until": until,
+        "pass_id": pass_id,
+        "stale_before": stale_before or now,
+    }
+    result = session.execute(_CLAIM, parameters)
     return int(getattr(result, "rowcount", 0)) == 1
 
 
@@ -259,6 +295,7 @@ def release_checkin(
     """Record when the check-in next needs a look (and its new status) and drop the claim."""
     checkin.next_attempt_at = next_attempt_at
     checkin.claimed_until = None
+    checkin.claimed_by = None
     if status is not None and status != checkin.status:
         checkin.status = status
         checkin.completed_at = checkin.completed_at or now
@@ -522,4 +559,69 @@ def close_open_checkins(
         update(table)
         .where(table.c.patient_id == patient_id, table.c.status.in_(OPEN_CHECKIN_STATUSES))
         .values(status=status, completed_at=now, next_attempt_at=None, updated_at=now)
+    )
+
+
+# --- Passes: who holds claims ----------------------------------------------------------------
+
+
+def begin_pass(session: Session, host: str, pid: int, wall_now: dt.datetime) -> int:
+    """Register a running pass; its claims are its own while it beats."""
+    row = SchedulerPass(host=host[:255], pid=pid, started_at=wall_now, beat_at=wall_now)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def beat(session: Session, pass_id: int, wall_now: dt.datetime) -> None:
+    """The pass is alive (wall clock: a pass run "as of" another time beats in real time)."""
+    session.execute(
+        update(SchedulerPass).where(SchedulerPass.id == pass_id).values(beat_at=wall_now)
+    )
+
+
+# PostgreSQL: a running pass holds the advisory lock (PASS_LOCK_SPACE, its id) on a connection
+# of its own; a killed process's connection closes and the lock goes with it, on any host.
+PASS_LOCK_SPACE = 71160
+
+
+def hold_pass_lock(connection: Connection, pass_id: int) -> None:
+    """Take the pass's advisory lock for the life of `connection` (PostgreSQL only)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_lock(:space, :id)"), {"space": PASS_LOCK_SPACE, "id": pass_id}
+        )
+        connection.commit()
+
+
+def forget_dead_passes(session: Session, host: str, alive: Callable[[int], bool]) -> int:
+    """Forget passes that are known dead, so their claims are free now, not when they time out.
+
+    PostgreSQL: a pass whose advisory lock nobody holds (its process and connection are gone).
+    SQLite (one machine): a pass of this host whose process no longer exists.
+    """
+    table = table_of(SchedulerPass)
+    if session.get_bind().dialect.name == "postgresql":
+        held = text(
+            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = :space"
+            " AND objsubid = 2 AND granted"
+        ).bindparams(space=PASS_LOCK_SPACE)
+        held_ids = {int(row[0]) for row in session.execute(held)}
+        dead = [i for i in session.scalars(select(table.c.id)) if i not in held_ids]
+    else:
+        rows = session.execute(select(table.c.id, table.c.pid).where(table.c.host == host[:255]))
+        dead = [row.id for row in rows if not alive(row.pid)]
+    if dead:
+        session.execute(delete(table).where(table.c.id.in_(dead)))
+    return len(dead)
+
+
+def end_pass(
+    session: Session, pass_id: int, wall_now: dt.datetime, stale_before: dt.datetime
+) -> None:
+    """Forget a finished pass, and any other pass that stopped beating long ago."""
+    session.execute(
+        delete(SchedulerPass).where(
+            or_(SchedulerPass.id == pass_id, SchedulerPass.beat_at < stale_before)
+        )
     )

@@ -458,6 +458,10 @@ class Checkin(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_outreach_at: Mapped[dt.datetime | None]
     claimed_until: Mapped[dt.datetime | None]  # a scheduler pass holds it until then
+    # The pass holding it: a claim whose pass stopped beating (killed) is free at once.
+    claimed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("scheduler_passes.id", ondelete="SET NULL")
+    )
     # The check-in summary (SPEC 6): topic -> "reported" / "none" / "unanswered"; None until
     # the patient first answers.
     topics: Mapped[dict[str, Any] | None]
@@ -468,6 +472,19 @@ class Checkin(Base):
     patient: Mapped[Patient] = relationship()
     enrollment: Mapped[Enrollment] = relationship()
     store: Mapped[Store] = relationship()
+
+
+class SchedulerPass(Base):
+    """A scheduler pass while it runs: it beats every few seconds (wall clock); a pass that
+    stopped beating was killed, and the check-ins it claimed are free at once."""
+
+    __tablename__ = "scheduler_passes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    beat_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Conversation(Base):
