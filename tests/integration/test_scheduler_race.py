@@ -7,19 +7,20 @@ import datetime as dt
 import multiprocessing
 import os
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.transports.base import Outcome, SendResult
 from bot.transports.fake import FakeTransport
 from scheduler.jobs import run_pass
 from store.db import Database
-from store.models import Checkin, Message, Purpose
+from store.models import Checkin, Enrollment, Message, Patient, Purpose
 from tests.factories import make_patient, make_store
 from tests.integration.scheduler_helpers import DEFAULTS, URLS, fresh, ny
 
@@ -109,3 +110,67 @@ def test_it_sends_nothing_twice_after_a_scheduler_process_dies_mid_send(
     with fresh(app) as check:
         rows = check.execute(select(Message.purpose, Message.status)).all()
         assert [(str(p), s) for p, s in rows] == [("first", "pending")]
+
+
+def seed_many(session: Session, count: int) -> None:
+    """`count` patients due now, inserted in bulk (the factories take too long at 10,000)."""
+    store = make_store(session)
+    session.commit()
+    patients = [
+        {
+            "store_id": store.id,
+            "external_id": f"P{n}",
+            "first_name": "Ana",
+            "last_name": "Lopez",
+            "phone": f"+1202{n:07d}",
+            "language": "en",
+            "channel": "sms",
+            "consent_date": dt.date(2026, 1, 2),
+            "phi_ok": False,
+            "needs_review": False,
+            "delivery": "pickup",
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        for n in range(count)
+    ]
+    session.execute(insert(Patient), patients)
+    ids = session.scalars(select(Patient.id).order_by(Patient.id)).all()
+    session.execute(
+        insert(Enrollment),
+        [
+            {
+                "patient_id": i,
+                "anchor_date": ANCHOR,
+                "cycle_days": 30,
+                "active": True,
+                "created_at": NOW,
+            }
+            for i in ids
+        ],
+    )
+    session.commit()
+
+
+@pytest.mark.postgres_only
+def test_four_schedulers_share_ten_thousand_checkins_without_a_duplicate(
+    app: Flask, session: Session, migrated_url: str, tmp_path: Path
+) -> None:
+    """Issue 16: four scheduler processes on PostgreSQL over 10,000 due check-ins."""
+    count = 10_000
+    seed_many(session, count)
+    record = tmp_path / "sent.txt"
+    start_at = time.time() + 3
+    racers = [spawn(migrated_url, record, start_at) for _ in range(4)]
+    for racer in racers:
+        racer.join(600)
+        assert racer.exitcode == 0
+    lines = record.read_text().splitlines()
+    phones = [line.split()[1] for line in lines]
+    assert len(phones) == count and len(set(phones)) == count  # all texted, none twice
+    per_process = Counter(line.split()[0] for line in lines)
+    assert len(per_process) == 4
+    assert min(per_process.values()) >= count // 10  # the work is spread across them
+    with fresh(app) as check:
+        firsts = select(func.count()).where(Message.purpose == Purpose.FIRST)
+        assert check.scalar(firsts) == count
