@@ -42,6 +42,7 @@ from store.models import (
 
 DEMO_EMAIL = "pharmacist@demo.example"
 DEMO_NUMBER = "+12025550100"  # the demo store's (fictional) Twilio number
+DEMO_HOURS = "Mon-Fri 09:00-19:00, Sat 09:00-14:00"
 
 
 STANDARD_MEDS = (
@@ -152,6 +153,8 @@ def load_demo(session: Session, store: Store, now: dt.datetime, base_url: str) -
     """
     if store.from_number is None and store.messaging_service_sid is None:
         store.from_number = DEMO_NUMBER
+    if store.hours is None:  # so "press 0" rings the (demo) pharmacy in the daytime
+        store.hours = DEMO_HOURS
     password = secrets.token_urlsafe(9)
     staff.upsert_user(session, DEMO_EMAIL, Role.PHARMACIST, [store], hash_password(password))
     session.commit()

@@ -49,7 +49,7 @@
 
   function show(doc) {
     const response = doc.documentElement;
-    call.gather = call.record = call.redirect = null;
+    call.gather = call.record = call.redirect = call.dial = null;
     $("spoken").replaceChildren();
     for (const verb of response.children) {
       const said = verb.tagName === "Gather" ? verb.querySelectorAll("Say") : (verb.tagName === "Say" ? [verb] : []);
@@ -58,12 +58,14 @@
       if (verb.tagName === "Record") call.record = verb.getAttribute("action");
       if (verb.tagName === "Redirect" && !call.redirect) call.redirect = verb.textContent;
       if (verb.tagName === "Hangup") { call.ended = true; }
+      if (verb.tagName === "Dial") { call.dial = verb.getAttribute("action"); $("dial-number").textContent = verb.textContent.trim(); }
     }
+    $("dial").hidden = !call.dial;
     $("keypad").hidden = $("speech-form").hidden = !call.gather;
     $("record-form").hidden = !call.record;
     $("silent").hidden = !call.redirect;
     $("call-state").textContent = call.ended ? "Call ended." : (call.record ? "Recording after the tone…" : "On the call");
-    if (call.ended) { $("keypad").hidden = $("speech-form").hidden = $("record-form").hidden = true; $("silent").hidden = true; }
+    if (call.ended) { $("keypad").hidden = $("speech-form").hidden = $("record-form").hidden = true; $("silent").hidden = true; $("dial").hidden = true; }
   }
 
   async function startCall() {
@@ -88,6 +90,9 @@
     $("speech-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("speech").value; $("speech").value = ""; if (v.trim() && call.gather) follow(call.gather, { SpeechResult: v, Confidence: "0.92" }); });
     $("record-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("record").value; $("record").value = ""; const rec = sid("RE"); if (call.record) follow(call.record, { RecordingUrl: `${location.origin}/dev/phone/recording/${rec}.wav`, RecordingSid: rec, RecordingDuration: "4", TranscriptionText: v }); });
     $("silent").addEventListener("click", () => { if (call && call.redirect) follow(call.redirect, {}); });
+    // A <Dial> to the pharmacy: the simulator plays both endings of the transfer.
+    $("dial-answered").addEventListener("click", () => { if (call && call.dial) follow(call.dial, { DialCallStatus: "completed" }); });
+    $("dial-missed").addEventListener("click", () => { if (call && call.dial) follow(call.dial, { DialCallStatus: "no-answer" }); });
     $("hangup").addEventListener("click", () => { if (call) { call.ended = true; $("call-state").textContent = "Call ended."; $("keypad").hidden = $("speech-form").hidden = $("record-form").hidden = true; } });
   });
 })();

@@ -132,3 +132,36 @@ def test_the_simulator_is_served_in_demo_mode(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/dev/phone").status_code == 200
     assert client.post("/dev/phone/sign", json={"path": "/twilio/sms", "form": {}}).is_json
+
+
+def test_the_simulator_plays_a_transfer_to_the_pharmacy_and_a_missed_one(
+    page: Page,
+    app: Flask,
+    live_server: str,
+    session: Session,
+    fake_transport: FakeTransport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datetime as dt
+
+    from store.models import Store
+
+    monkeypatch.setattr(
+        "bot.webhooks.voice.utcnow", lambda: dt.datetime(2026, 11, 30, 15, 0, tzinfo=dt.UTC)
+    )
+    patient_id = started(session, live_server, fake_transport, voice=True)
+    for store in session.scalars(select(Store)):
+        store.hours = "Mon-Fri 09:00-19:00"
+    session.commit()
+    open_phone(page, patient_id)
+    page.get_by_role("button", name="Call").click()
+    spoken = page.locator("#spoken")
+    keypad = page.locator("#keypad")
+    expect(spoken).to_contain_text("calling for")
+    keypad.get_by_role("button", name="1", exact=True).click()
+    expect(spoken).to_contain_text("press 0", timeout=15_000)
+    keypad.get_by_role("button", name="0", exact=True).click()
+    expect(page.locator("#dial")).to_be_visible(timeout=15_000)
+    page.get_by_role("button", name="Nobody answers").click()
+    expect(spoken).to_contain_text("no one could answer", timeout=15_000)
+    expect(page.get_by_label("Record your answer")).to_be_visible()
