@@ -164,7 +164,8 @@ def _beating(sessions: SessionFactory) -> Iterator[int]:
     with sessions() as session:
         # A connection of its own holds the pass's lock while it runs (PostgreSQL).
         held = session.get_bind().engine.connect()
-    checkins.hold_pass_lock(held, pass_id)
+    if not checkins.hold_pass_lock(held, pass_id):
+        log.warning("scheduler: pass %s could not take its lock; its heartbeat stands in", pass_id)
     stop = threading.Event()
 
     def keep_beating() -> None:
@@ -184,7 +185,10 @@ def _beating(sessions: SessionFactory) -> Iterator[int]:
         beater.join(BEAT_EVERY + 1)
         with sessions() as session, session.begin():
             checkins.end_pass(session, pass_id, _wall(), _wall() - STALE_AFTER)
-        held.close()
+        try:
+            checkins.release_pass_lock(held, pass_id)
+        finally:
+            held.close()
 
 
 def roll_anchors(

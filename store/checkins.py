@@ -585,11 +585,26 @@ def beat(session: Session, pass_id: int, wall_now: dt.datetime) -> None:
 PASS_LOCK_SPACE = 71160
 
 
-def hold_pass_lock(connection: Connection, pass_id: int) -> None:
-    """Take the pass's advisory lock for the life of `connection` (PostgreSQL only)."""
+def hold_pass_lock(connection: Connection, pass_id: int) -> bool:
+    """Take the pass's advisory lock on `connection` until `release_pass_lock` (PostgreSQL
+    only); tell whether it was free (ids are never reused, but a test's truncate resets them:
+    then the heartbeat alone tells the pass is alive)."""
+    if connection.dialect.name != "postgresql":
+        return True
+    taken = connection.execute(
+        text("SELECT pg_try_advisory_lock(:space, :id)"), {"space": PASS_LOCK_SPACE, "id": pass_id}
+    ).scalar()
+    connection.commit()
+    return bool(taken)
+
+
+def release_pass_lock(connection: Connection, pass_id: int) -> None:
+    """Give the lock back before the connection returns to the pool (a session-level lock
+    would otherwise stay with the pooled connection)."""
     if connection.dialect.name == "postgresql":
         connection.execute(
-            text("SELECT pg_advisory_lock(:space, :id)"), {"space": PASS_LOCK_SPACE, "id": pass_id}
+            text("SELECT pg_advisory_unlock(:space, :id)"),
+            {"space": PASS_LOCK_SPACE, "id": pass_id},
         )
         connection.commit()
 

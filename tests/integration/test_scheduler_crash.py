@@ -147,5 +147,6 @@ def test_a_live_siblings_claims_are_skipped_and_a_dead_ones_are_not(
             checkins.hold_pass_lock(lock, pass_id)
         report = run_tick(app, fake, ny(2026, 12, 7, 9, 0))
     finally:
+        checkins.release_pass_lock(lock, pass_id)
         lock.close()
     assert report.texts == (0 if alive else 1)
