@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot import outreach
 from bot.transports.base import Outcome, Transport
-from scheduler import policy
+from scheduler import policy, welcome
 from store import checkins, queue
 from store.models import (
     OPEN_CHECKIN_STATUSES,
@@ -61,6 +61,7 @@ class PassReport:
     unreachable: int = 0
     expired: int = 0
     opted_out: int = 0
+    welcomes: int = 0  # welcome texts (or calls) after accepted consent (scheduler/welcome.py)
     claimed_elsewhere: int = 0
     errors: int = 0
 
@@ -82,6 +83,7 @@ class PassReport:
             "unreachable": "unreachable items raised",
             "expired": "check-ins expired",
             "opted_out": "check-ins closed: patient opted out",
+            "welcomes": "welcomes sent",
             "claimed_elsewhere": "check-ins claimed by another scheduler",
             "errors": "errors (see log)",
         }
@@ -122,6 +124,7 @@ def run_pass(
     roll_anchors(sessions, now, report, batch_size)
     create_due_checkins(sessions, now, report, batch_size)
     outbox = Outbox(transport, urls, defaults)
+    welcome.send_welcomes(sessions, now, outbox, report, batch_size)  # before the check-ins
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         work_due_checkins(sessions, now, outbox, report, batch_size, pool)
     log.info("scheduler pass at %s: %s", now.isoformat(), report.summary().replace("\n", "; "))
@@ -176,6 +179,7 @@ def create_due_checkins(
                     policy.local_day(now, policy.zone_of(c.zone, c.zone)),
                     c.anchor_date,
                     c.lead_days,
+                    c.paused_until,
                 )
             ]
             report.created += checkins.create_checkins(session, due, now)
@@ -423,4 +427,6 @@ def gather_facts(
         answered=answered,
         staff_owns=history.staff_owns,
         recent_outreach=tuple(times.get(message_id, at) for message_id, at in recent),
+        paused_until=checkin.enrollment.paused_until,
+        awaiting_review=patient.needs_review,
     )
