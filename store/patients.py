@@ -217,9 +217,7 @@ def opt_out_number(
     """
     new = opt_out(session, patient_id, now, via)
     table = table_of(Patient)
-    same_phone = (
-        select(table.c.store_id, table.c.phone).where(table.c.id == patient_id).subquery()
-    )
+    same_phone = select(table.c.store_id, table.c.phone).where(table.c.id == patient_id).subquery()
     others = session.scalars(
         update(table)
         .where(
@@ -252,9 +250,7 @@ def opt_in_number(session: Session, patient_id: int, now: dt.datetime) -> list[i
     out as a number, `opt_out_number`); return the ids that were opted out, the patient's
     own first."""
     table = table_of(Patient)
-    same_phone = (
-        select(table.c.store_id, table.c.phone).where(table.c.id == patient_id).subquery()
-    )
+    same_phone = select(table.c.store_id, table.c.phone).where(table.c.id == patient_id).subquery()
     cleared = session.scalars(
         update(table)
         .where(
