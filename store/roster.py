@@ -242,7 +242,11 @@ def search(
     if new_from_import:
         conditions.append(Patient.needs_review.is_(True))
     base = _roster_select(today).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    # The count joins the enrollment only when the status needs it.
+    counted = select(func.count(Patient.id)).select_from(Patient)
+    if status is not None:
+        counted = counted.outerjoin(Enrollment, Enrollment.patient_id == Patient.id)
+    total = session.scalar(counted.where(*conditions)) or 0
     order = (Patient.last_name, Patient.first_name, Patient.id)
     page = base
     if after is not None:
