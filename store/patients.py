@@ -234,17 +234,6 @@ def opt_out_number(
     return new, [Household(other) for other in sorted(others)]
 
 
-def opt_in(session: Session, patient_id: int, now: dt.datetime) -> bool:
-    """Clear an opt-out (START/UNSTOP); tell whether the patient was opted out."""
-    table = table_of(Patient)
-    result = session.execute(
-        update(table)
-        .where(table.c.id == patient_id, table.c.opted_out_at.is_not(None))
-        .values(opted_out_at=None, opted_out_via=None, updated_at=now)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
 def opt_in_number(session: Session, patient_id: int, now: dt.datetime) -> list[int]:
     """START from a phone: clear the opt-out of every patient of the store on it (it opted
     out as a number, `opt_out_number`); return the ids that were opted out, the patient's

@@ -359,10 +359,11 @@ def _enrolled_message(patient: Patient, answers: enrollment.EnrollInput) -> str:
             f" for {enrollment.DECLINE_QUIET_DAYS} days."
         )
     assert answers.anchor_date is not None
-    return (
-        f"{patient.full_name} enrolled: pickup {answers.anchor_date.strftime('%A %B %d')}."
-        " The welcome text goes out in the next send window."
-    )
+    enrolled = f"{patient.full_name} enrolled: pickup {answers.anchor_date.strftime('%A %B %d')}."
+    if patient.opted_out:
+        # Only the patient's START lifts a carrier opt-out (SPEC 8), not staff.
+        return f"{enrolled} They texted STOP before: nothing is sent until they text START."
+    return f"{enrolled} The welcome text goes out in the next send window."
 
 
 # --- Changes ------------------------------------------------------------------------------------

@@ -568,3 +568,17 @@ def test_review_on_the_roster_lets_outreach_start(
     assert "review_patient" in actions(session)
     tick(app, fake, ny(2026, 12, 7, 10, 0))  # looked at again at once, not tomorrow
     assert outreach_of(session, world["ana"]) == [Purpose.FIRST.value]
+
+
+def test_enrolling_a_patient_who_texted_stop_says_nothing_is_sent_until_start(
+    app: Flask, world: dict[str, object], session: Session
+) -> None:
+    ana = reload(session, world["ana"])
+    ana.opted_out_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    session.commit()
+    me = StaffClient.signed_in(app, "pharm@a.org")
+    me.post(f"/patients/{world['ana']}/enroll", enroll_form(session, world["ana"]))
+    page = html.unescape(me.get(f"/patients/{world['ana']}").get_data(as_text=True))
+    assert "nothing is sent until they text START" in page
+    assert '<span class="status opted_out">Opted out</span>' in page
+    assert reload(session, world["ana"]).opted_out  # staff cannot lift a carrier opt-out
