@@ -28,6 +28,8 @@ TRANSCRIPT_PAGE_SIZE = 500
 
 
 def init_app(app: Flask) -> None:
+    from bot import patients_api  # noqa: F401  (its routes join bp)
+
     app.register_blueprint(bp)  # errors under /api/ are JSON: bot/errors.py
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import outreach
 from bot.transports.base import Outcome, Transport
 from dialogs import TOPIC_NAMES
-from scheduler import policy
+from scheduler import policy, welcome
 from store import checkins, queue
 from store.models import (
     OPEN_CHECKIN_STATUSES,
@@ -71,6 +71,7 @@ class PassReport:
     incomplete: int = 0
     expired: int = 0
     opted_out: int = 0
+    welcomes: int = 0  # welcome texts (or calls) after accepted consent (scheduler/welcome.py)
     claimed_elsewhere: int = 0
     errors: int = 0
 
@@ -93,6 +94,7 @@ class PassReport:
             "incomplete": "incomplete items raised (answered in part, then silent)",
             "expired": "check-ins expired",
             "opted_out": "check-ins closed: patient opted out",
+            "welcomes": "welcomes sent",
             "claimed_elsewhere": "check-ins claimed by another scheduler",
             "errors": "errors (see log)",
         }
@@ -134,6 +136,7 @@ def run_pass(
     create_due_checkins(sessions, now, report, batch_size)
     outbox = Outbox(transport, urls, defaults)
     with _beating(sessions) as pass_id, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        welcome.send_welcomes(sessions, now, outbox, report, batch_size)  # before the check-ins
         work_due_checkins(sessions, now, outbox, report, batch_size, pool, pass_id)
     log.info("scheduler pass at %s: %s", now.isoformat(), report.summary().replace("\n", "; "))
     return report
@@ -239,6 +242,7 @@ def create_due_checkins(
                     policy.local_day(now, policy.zone_of(c.zone, c.zone)),
                     c.anchor_date,
                     c.lead_days,
+                    c.paused_until,
                 )
             ]
             report.created += checkins.create_checkins(session, due, now)
@@ -530,4 +534,5 @@ def gather_facts(
         reminded_since_reply=history.attempted_since_reply,
         paused_until=checkin.enrollment.paused_until,
         phone_busy=history.phone_busy,
+        awaiting_review=patient.needs_review,
     )

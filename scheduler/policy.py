@@ -180,8 +180,8 @@ class Facts:
     answered_in_part: bool = False
     last_reply_at: dt.datetime | None = None
     reminded_since_reply: bool = False
-    # The enrollment is paused until this local date (a hospital stay): nothing is sent.
-    paused_until: dt.date | None = None
+    paused_until: dt.date | None = None  # staff paused the enrollment (a hospital stay)
+    awaiting_review: bool = False  # new from an import: staff have not reviewed them yet
     # Another patient on the same phone is in the middle of their check-in: this one waits.
     phone_busy: bool = False
 
@@ -226,6 +226,12 @@ def consented(consent_date: dt.date | None, today: dt.date) -> bool:
     return consent_date is not None and consent_date <= today
 
 
+def paused(paused_until: dt.date | None, today: dt.date) -> bool:
+    """Tell whether an enrollment is paused on local `today`: nothing is sent before
+    `paused_until`, outreach resumes on that day (store.roster says the same)."""
+    return paused_until is not None and today < paused_until
+
+
 def next_step(facts: Facts) -> tuple[Step, Channel, dt.datetime] | None:
     """Return the next attempt, its channel and the earliest time it is due; None if all made."""
     attempts = facts.attempts
@@ -262,9 +268,6 @@ def decide(facts: Facts) -> Decision:
         return Decision(Action.OPT_OUT, reason="patient opted out")
     if facts.answered:
         return Decision(Action.WAIT, at=expiry, reason="answered")
-    if facts.staff_owns:
-        # Automation pauses while a person owns the check-in; look again tomorrow.
-        return _wait(facts.window.opens(today + DAY, zone), expiry, "staff owns an item")
     held = _held(facts, today, expiry)
     if held is not None:
         return held
@@ -293,13 +296,20 @@ def decide(facts: Facts) -> Decision:
 
 
 def _held(facts: Facts, today: dt.date, expiry: dt.datetime) -> Decision | None:
-    """Nothing may be sent yet: no consent in effect, or the enrollment is paused."""
-    zone = facts.zone
+    """Wait while nothing may be sent to this patient: staff own the check-in, no consent in
+    effect, a pause, or a new patient staff have not reviewed; None when outreach may go on."""
+    zone, window = facts.zone, facts.window
+    if facts.staff_owns:
+        # Automation pauses while a person owns the check-in; look again tomorrow.
+        return _wait(window.opens(today + DAY, zone), expiry, "staff owns an item")
     if not consented(facts.consent_date, today):
         start = facts.consent_date if facts.consent_date and facts.consent_date > today else None
-        return _wait(facts.window.opens(start or today + DAY, zone), expiry, "no consent")
-    if facts.paused_until is not None and facts.paused_until >= today:
-        return _wait(facts.window.opens(facts.paused_until + DAY, zone), expiry, "paused")
+        return _wait(window.opens(start or today + DAY, zone), expiry, "no consent")
+    if facts.paused_until is not None and paused(facts.paused_until, today):
+        return _wait(window.opens(facts.paused_until, zone), expiry, "paused")
+    if facts.awaiting_review:
+        # Staff approving the patient brings the look forward (checkins.look_again).
+        return _wait(window.opens(today + DAY, zone), expiry, "waiting for staff review")
     if facts.phone_busy:
         return _wait(facts.now + PHONE_BUSY_RETRY, expiry, "another check-in on this phone")
     return None
@@ -345,9 +355,13 @@ def _wait(at: dt.datetime, expiry: dt.datetime, reason: str) -> Decision:
     return Decision(Action.WAIT, at=min(at, expiry), reason=reason)
 
 
-def checkin_due(today: dt.date, anchor: dt.date, lead_days: int) -> bool:
-    """Tell whether a check-in for `anchor` should exist on local `today` (late enrollees too)."""
-    return anchor - dt.timedelta(days=lead_days) <= today <= anchor
+def checkin_due(
+    today: dt.date, anchor: dt.date, lead_days: int, paused_until: dt.date | None = None
+) -> bool:
+    """Tell whether a check-in for `anchor` should exist on local `today` (late enrollees too);
+    a paused enrollment gets its check-in when the pause ends, if the anchor is still ahead."""
+    due = anchor - dt.timedelta(days=lead_days) <= today <= anchor
+    return due and not paused(paused_until, today)
 
 
 def rolled_anchor(anchor: dt.date, cycle_days: int, today: dt.date) -> dt.date:

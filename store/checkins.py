@@ -70,6 +70,7 @@ class Candidate:
     channel: Channel
     zone: str
     lead_days: int
+    paused_until: dt.date | None = None
 
 
 def list_checkin_candidates(
@@ -94,6 +95,7 @@ def list_checkin_candidates(
             Patient.channel,
             func.coalesce(Patient.timezone, Store.timezone),
             Store.lead_days,
+            Enrollment.paused_until,
         )
         .join(Patient, Patient.id == Enrollment.patient_id)
         .join(Store, Store.id == Patient.store_id)
@@ -346,7 +348,7 @@ _LOCK_CHECKIN = (
     select(Checkin)
     .join(Checkin.patient)
     .join(Checkin.store)
-    .join(Checkin.enrollment)
+    .join(Checkin.enrollment)  # its pause, in the same statement
     .options(
         contains_eager(Checkin.patient),
         contains_eager(Checkin.store),
@@ -358,7 +360,8 @@ _LOCK_CHECKIN = (
 
 
 def lock_checkin(session: Session, checkin_id: int) -> Checkin | None:
-    """Return the check-in with its patient and store, in one statement; lock the patient.
+    """Return the check-in with its patient, store and enrollment, in one statement; lock the
+    patient.
 
     The patient row is locked FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already
     serializes writers), as `patients.get_patient(lock=True)` would: one decision per patient

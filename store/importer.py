@@ -30,7 +30,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from store.models import Channel, Enrollment, Language, Medicine, MedType, Package, Patient, Store
+from store import roster
+from store.models import (
+    Channel,
+    ConsentMethod,
+    ConsentState,
+    Delivery,
+    Enrollment,
+    Language,
+    Medicine,
+    MedType,
+    Package,
+    Patient,
+    Store,
+)
 from store.validate import is_timezone, normalize_phone
 
 REQUIRED_COLUMNS = (
@@ -57,8 +70,26 @@ OPTIONAL_COLUMNS = (
     "daily_dose",
     "package",
     "controlled",
+    "birth_date",
+    "rx_number",
+    "prescriber_name",
+    "prescriber_npi",
+    "prescriber_phone",
+    "prescriber_fax",
+    "delivery",
+)
+# Optional columns whose stored value an export without the column leaves alone.
+KEPT_WHEN_ABSENT = (
+    "birth_date",
+    "delivery",
+    "rx_number",
+    "prescriber_name",
+    "prescriber_npi",
+    "prescriber_phone",
+    "prescriber_fax",
 )
 BATCH_ROWS = 500
+MIN_BIRTH_DATE = dt.date(1900, 1, 1)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YES = {"yes", "y", "true", "1"}
@@ -68,6 +99,8 @@ _LANGUAGES |= {"espanol": Language.ES, "español": Language.ES}
 _CHANNELS = {"sms": Channel.SMS, "text": Channel.SMS, "voice": Channel.VOICE, "call": Channel.VOICE}
 _CHANNELS |= {"phone": Channel.VOICE, "ivr": Channel.VOICE}
 _PACKAGES = {"splittable": Package.SPLITTABLE, "whole": Package.WHOLE}
+_DELIVERY = {"pickup": Delivery.PICKUP, "delivery": Delivery.DELIVERY}
+_NPI = re.compile(r"\d{10}")
 
 
 class ImportFileError(ValueError):
@@ -86,8 +119,9 @@ class PatientFields:
     language: Language
     channel: Channel
     timezone: str | None
-    consent_date: dt.date | None
     phi_ok: bool
+    birth_date: dt.date | None
+    delivery: Delivery
 
 
 @dataclass(frozen=True)
@@ -100,6 +134,11 @@ class MedicineFields:
     daily_dose: float | None
     package: Package
     controlled: bool
+    rx_number: str | None
+    prescriber_name: str | None
+    prescriber_npi: str | None
+    prescriber_phone: str | None
+    prescriber_fax: str | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +150,8 @@ class ImportRow:
     store_id: int
     patient_id: str
     patient: PatientFields
+    # Outreach consent as the PMS records it; applied unless staff recorded consent since.
+    consent_date: dt.date | None
     anchor_date: dt.date
     local_today: dt.date  # where the patient lives (their timezone, else the store's)
     cycle_days: int
@@ -137,6 +178,10 @@ class ImportReport:
     medicines_removed: int = 0
     duplicate_rows: int = 0
     rejected_rows: int = 0
+    # Of the file's patients: texted or called at the next scheduler pass (a welcome or a
+    # check-in due), and new ones waiting for staff review instead (store.review_imports).
+    contacted_next_pass: int = 0
+    awaiting_review: int = 0
 
     @property
     def changes(self) -> int:
@@ -159,6 +204,12 @@ class ImportReport:
             f"medicines: {self.medicines_created} created, {self.medicines_updated} updated, "
             f"{self.medicines_unchanged} unchanged, {self.medicines_removed} removed",
         ]
+        contacted, waiting = self.contacted_next_pass, self.awaiting_review
+        lines.append(
+            f"outreach: {contacted} patient{'s' * (contacted != 1)} would be contacted at the"
+            f" next scheduler pass; {waiting} new patient{'s wait' if waiting != 1 else ' waits'}"
+            " for review"
+        )
         if self.changes == 0:
             lines.append("no changes")
         return "\n".join(lines)
@@ -172,6 +223,8 @@ class _StoreInfo:
     id: int
     region: str
     timezone: str
+    lead_days: int
+    review_imports: bool  # new patients wait for staff review before any outreach
 
 
 @dataclass
@@ -183,6 +236,9 @@ class _Run:
     default_store: str
     now: dt.datetime
     report: ImportReport = field(default_factory=ImportReport)
+    # Columns added to the format later that this file does not have: their stored values
+    # stay (an older export must not wipe a birth date or a delivery choice).
+    absent: frozenset[str] = frozenset()
     # Patients with a rejected row keep the medicines the file did not list: a typo in one
     # row must not delete that medicine from the patient's profile.
     protected: set[tuple[str, str]] = field(default_factory=set)
@@ -211,7 +267,8 @@ def import_patients(
     and then rolled back: a dry run that still exercises every database constraint.
     """
     stores = {
-        s.code: _StoreInfo(s.id, s.region, s.timezone) for s in session.scalars(select(Store))
+        s.code: _StoreInfo(s.id, s.region, s.timezone, s.lead_days, s.review_imports)
+        for s in session.scalars(select(Store))
     }
     if default_store not in stores:
         raise ImportFileError(f"unknown store {default_store!r}")
@@ -226,6 +283,7 @@ def import_patients(
                 batch = []
         _apply_batch(session, batch, run, on_reject)
         run.report.medicines_removed = _remove_missing_medicines(session, run)
+        _count_outreach(session, run)
         _finish_batch(session, commit)
     finally:
         if not commit:
@@ -244,6 +302,7 @@ def _finish_batch(session: Session, commit: bool) -> None:
 def _read_rows(lines: Iterable[str], run: _Run, on_reject: RejectHandler) -> Iterator[ImportRow]:
     reader = csv.DictReader(_strip_bom(lines))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    run.absent = frozenset(c for c in KEPT_WHEN_ABSENT if c not in header)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ImportFileError(f"missing required columns: {', '.join(missing)}")
@@ -284,6 +343,10 @@ def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
     timezone = cell.text("timezone", required=False, max_len=64) or None
     if timezone is not None and not is_timezone(timezone):
         raise RowError(f"unknown timezone {timezone!r} (use an IANA name like America/Chicago)")
+    local_today = run.now.astimezone(ZoneInfo(timezone or store.timezone)).date()
+    birth_date = cell.date("birth_date", required=False)
+    if birth_date is not None and not MIN_BIRTH_DATE <= birth_date <= local_today:
+        raise RowError(f"birth_date {birth_date} is in the future or before 1900")
     patient = PatientFields(
         first_name=cell.text("first_name", max_len=80),
         last_name=cell.text("last_name", max_len=80),
@@ -291,9 +354,13 @@ def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
         language=cell.choice("language", _LANGUAGES, Language.EN),
         channel=cell.choice("channel", _CHANNELS, Channel.SMS),
         timezone=timezone,
-        consent_date=cell.date("consent_date", required=False),
         phi_ok=cell.boolean("phi_ok"),
+        birth_date=birth_date,
+        delivery=cell.choice("delivery", _DELIVERY, Delivery.PICKUP),
     )
+    npi = cell.text("prescriber_npi", required=False, max_len=10) or None
+    if npi is not None and not _NPI.fullmatch(npi):
+        raise RowError(f"prescriber_npi must be 10 digits, not {npi!r}")
     medicine = MedicineFields(
         med_type=cell.choice("med_type", {"maintenance": MedType.MAINTENANCE, "prn": MedType.PRN}),
         days_supply=cell.integer("days_supply", 1, 400),
@@ -303,6 +370,11 @@ def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
         daily_dose=cell.number("daily_dose"),
         package=cell.choice("package", _PACKAGES, Package.SPLITTABLE),
         controlled=cell.boolean("controlled"),
+        rx_number=cell.text("rx_number", required=False, max_len=32) or None,
+        prescriber_name=cell.text("prescriber_name", required=False, max_len=120) or None,
+        prescriber_npi=npi,
+        prescriber_phone=cell.phone("prescriber_phone", store.region),
+        prescriber_fax=cell.phone("prescriber_fax", store.region),
     )
     anchor_date = cell.date("anchor_date", required=True)
     assert anchor_date is not None
@@ -312,8 +384,9 @@ def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
         store_id=store.id,
         patient_id=cell.text("patient_id", max_len=64),
         patient=patient,
+        consent_date=cell.date("consent_date", required=False),
         anchor_date=anchor_date,
-        local_today=run.now.astimezone(ZoneInfo(timezone or store.timezone)).date(),
+        local_today=local_today,
         cycle_days=cell.integer("cycle_days", 7, 365) or 30,
         medication=" ".join(cell.text("medication", max_len=200).split()),
         medicine=medicine,
@@ -385,6 +458,15 @@ class _Cells:
             raise RowError(f"{name} must be a positive number, not {value!r}")
         return number
 
+    def phone(self, name: str, region: str) -> str | None:
+        value = self.text(name, required=False, max_len=40)
+        if not value:
+            return None
+        number = normalize_phone(value, region)
+        if number is None:
+            raise RowError(f"invalid {name} {value!r}")
+        return number
+
     def boolean(self, name: str) -> bool:
         value = self._get(name).lower()
         if value in _YES:
@@ -416,17 +498,27 @@ def _apply_batch(
             continue
         if patient is None:
             patient = patients[key] = Patient(
-                store_id=row.store_id, external_id=row.patient_id, medicines=[]
+                store_id=row.store_id,
+                external_id=row.patient_id,
+                medicines=[],
+                # The store's import safety: nobody new is contacted before staff look.
+                needs_review=run.stores[row.store_code].review_imports,
             )
             session.add(patient)
             run.report.patients_created += 1
-            _set_fields(patient, row.patient)
+            _set_fields(patient, row.patient, run.absent)
+            _set_consent(patient, row.consent_date, run.now)
         elif patient.import_run != run.id:
-            if _set_fields(patient, row.patient):
+            changed = _set_fields(patient, row.patient, run.absent)
+            if _set_consent(patient, row.consent_date, run.now) or changed:
                 run.report.patients_updated += 1
             else:
                 run.report.patients_unchanged += 1
-        elif _differs(patient, row.patient) or _enrollment_differs(patient, row):
+        elif (
+            _differs(patient, row.patient, run.absent)
+            or _enrollment_differs(patient, row)
+            or _consent_differs(patient, row.consent_date)
+        ):
             reason = "patient details differ from an earlier row of this patient"
             run.reject(on_reject, row.row, reason, row.key)
             continue
@@ -454,33 +546,67 @@ def _apply_medicine(patient: Patient, row: ImportRow, run: _Run, on_reject: Reje
     medicine = next((m for m in patient.medicines if m.name == row.medication), None)
     if medicine is None:
         medicine = Medicine(name=row.medication, import_run=run.id)
-        _set_fields(medicine, row.medicine)
+        _set_fields(medicine, row.medicine, run.absent)
         patient.medicines.append(medicine)
         run.report.medicines_created += 1
     elif medicine.import_run == run.id:
-        if _differs(medicine, row.medicine):
+        if _differs(medicine, row.medicine, run.absent):
             reason = f"{row.medication!r} is listed twice with different details"
             run.reject(on_reject, row.row, reason, row.key)
         else:
             run.report.duplicate_rows += 1
     else:
         medicine.import_run = run.id
-        if _set_fields(medicine, row.medicine):
+        if _set_fields(medicine, row.medicine, run.absent):
             run.report.medicines_updated += 1
         else:
             run.report.medicines_unchanged += 1
 
 
-def _differs(target: object, values: PatientFields | MedicineFields) -> bool:
-    return any(getattr(target, f.name) != getattr(values, f.name) for f in fields(values))
+def _differs(target: object, values: PatientFields | MedicineFields, keep: frozenset[str]) -> bool:
+    return any(
+        getattr(target, f.name) != getattr(values, f.name)
+        for f in fields(values)
+        if f.name not in keep
+    )
 
 
-def _set_fields(target: object, values: PatientFields | MedicineFields) -> bool:
-    """Copy `values` onto `target`; tell whether anything changed."""
-    changed = _differs(target, values)
+def _set_fields(
+    target: object, values: PatientFields | MedicineFields, keep: frozenset[str]
+) -> bool:
+    """Copy `values` (but those in `keep`) onto `target`; tell whether anything changed."""
+    changed = _differs(target, values, keep)
     for f in fields(values):
-        setattr(target, f.name, getattr(values, f.name))
+        if f.name not in keep:
+            setattr(target, f.name, getattr(values, f.name))
     return changed
+
+
+def _file_decides_consent(patient: Patient) -> bool:
+    """The file's consent date is the patient's, unless staff recorded consent (accepted or
+    declined) in the workspace since: a nightly import must not undo a patient's decline."""
+    return patient.consent_method in (None, ConsentMethod.IMPORT)
+
+
+def _consent_differs(patient: Patient, consent_date: dt.date | None) -> bool:
+    return _file_decides_consent(patient) and patient.consent_date != consent_date
+
+
+def _set_consent(patient: Patient, consent_date: dt.date | None, now: dt.datetime) -> bool:
+    """Record the file's consent date as accepted consent by import; tell whether it changed.
+
+    Only a new or changed date is recorded as a consent (with the time it was recorded), so
+    patients who consented before consent states existed keep getting check-ins and are not
+    welcomed again by a re-import of the same file.
+    """
+    if not _consent_differs(patient, consent_date):
+        return False
+    patient.consent_date = consent_date
+    patient.consent_state = ConsentState.ACCEPTED if consent_date else None
+    patient.consent_method = ConsentMethod.IMPORT if consent_date else None
+    patient.consent_recorded_at = now if consent_date else None
+    patient.consent_by_id = None
+    return True
 
 
 def _enrollment_differs(patient: Patient, row: ImportRow) -> bool:
@@ -500,6 +626,20 @@ def _set_enrollment(patient: Patient, row: ImportRow) -> bool:
         patient.enrollment.anchor_date = row.anchor_date
         patient.enrollment.cycle_days = row.cycle_days
     return True
+
+
+def _count_outreach(session: Session, run: _Run) -> None:
+    """Count whom the next scheduler pass would contact, per store as of its local today."""
+    for store in run.stores.values():
+        contacted, waiting = roster.count_contacted_next(
+            session,
+            store_id=store.id,
+            today=run.now.astimezone(ZoneInfo(store.timezone)).date(),
+            lead_days=store.lead_days,
+            import_run=run.id,
+        )
+        run.report.contacted_next_pass += contacted
+        run.report.awaiting_review += waiting
 
 
 def _remove_missing_medicines(session: Session, run: _Run) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, or_, select, update
@@ -219,15 +220,58 @@ def opt_out(session: Session, patient_id: int, now: dt.datetime, via: str) -> bo
     return True
 
 
-def opt_in(session: Session, patient_id: int, now: dt.datetime) -> bool:
-    """Clear an opt-out (START/UNSTOP); tell whether the patient was opted out."""
+@dataclass(frozen=True)
+class Household:
+    """Who else shares the phone of a patient who opted out (a household, a caregiver)."""
+
+    id: int
+
+
+def opt_out_number(
+    session: Session, patient_id: int, now: dt.datetime, via: str
+) -> tuple[bool, list[Household]]:
+    """Opt out the patient and every other patient of their store on the same phone.
+
+    STOP is the number's word, not one patient's: a household that shares a phone gets
+    nothing more until it texts START (SPEC 8). Return whether the patient's own opt-out is
+    new, and the others newly opted out (their open check-ins closed too).
+    """
+    new = opt_out(session, patient_id, now, via)
     table = table_of(Patient)
-    result = session.execute(
+    same_phone = select(table.c.store_id, table.c.phone).where(table.c.id == patient_id).subquery()
+    others = session.scalars(
         update(table)
-        .where(table.c.id == patient_id, table.c.opted_out_at.is_not(None))
+        .where(
+            table.c.store_id == same_phone.c.store_id,
+            table.c.phone == same_phone.c.phone,
+            table.c.id != patient_id,
+            table.c.opted_out_at.is_(None),
+        )
+        .values(opted_out_at=now, opted_out_via=f"{via} (shared phone)"[:32], updated_at=now)
+        .returning(table.c.id)
+    ).all()
+    for other in others:
+        close_open_checkins(session, other, CheckinStatus.OPTED_OUT, now)
+    return new, [Household(other) for other in sorted(others)]
+
+
+def opt_in_number(session: Session, patient_id: int, now: dt.datetime) -> list[int]:
+    """START from a phone: clear the opt-out of every patient of the store on it (it opted
+    out as a number, `opt_out_number`); return the ids that were opted out, the patient's
+    own first."""
+    table = table_of(Patient)
+    same_phone = select(table.c.store_id, table.c.phone).where(table.c.id == patient_id).subquery()
+    cleared = session.scalars(
+        update(table)
+        .where(
+            table.c.store_id == same_phone.c.store_id,
+            table.c.phone == same_phone.c.phone,
+            table.c.opted_out_at.is_not(None),
+        )
         .values(opted_out_at=None, opted_out_via=None, updated_at=now)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        .returning(table.c.id)
+    ).all()
+    return sorted(cleared, key=lambda found: (found != patient_id, found))
 
 
 def set_language(session: Session, patient_id: int, language: Language, now: dt.datetime) -> None:

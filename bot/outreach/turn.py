@@ -169,10 +169,21 @@ def apply_step(
             reason=finding.reason,
         )
     if result.opted_out:
-        patients.opt_out(session, patient.id, now, via=via)
-    if result.opted_in and patients.opt_in(session, patient.id, now):
-        # Resubscribed (START): the opt-out's item has nothing left for staff to do.
-        items.resolve_opt_out_items(session, patient.store_id, patient.id, now)
+        # The number opts out: everyone of the store who shares it (a household).
+        _, household = patients.opt_out_number(session, patient.id, now, via=via)
+        for other in household:
+            queue.add_item(
+                session,
+                kind=QueueKind.OPTED_OUT,
+                store_id=patient.store_id,
+                patient=other,
+                text="Opted out by a STOP from a phone shared with another patient.",
+            )
+    if result.opted_in:
+        # Resubscribed (START), the whole number as it opted out: the opt-outs' items have
+        # nothing left for staff to do.
+        for resubscribed in patients.opt_in_number(session, patient.id, now):
+            items.resolve_opt_out_items(session, patient.store_id, resubscribed, now)
     if result.delivery is not None:
         patients.set_delivery(session, patient.id, Delivery(result.delivery), now)
     language = Language(result.language)

@@ -51,6 +51,9 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     " {phone}.",
     "unknown_number": "{pharmacy}: Sorry, we could not match this number. Please call us at"
     " {phone}.",
+    # Issue 14: the welcome after accepted consent, sent once (CTIA's opt-in confirmation).
+    "welcome": "{pharmacy}: {hi}Welcome to {program}: a text before each refill, next pickup"
+    " {date}. Msg & data rates may apply. HELP for help, STOP to end.",
     # The quick form (SPEC 6): every topic in one question, longest first.
     "quick": (
         "Before your refills: any new or changed meds or doses, missed doses, hospital stays,"
@@ -148,6 +151,11 @@ VOICE: Final[dict[str, str | tuple[str, ...]]] = {
     "late_ack": "Thank you. We passed your message to the pharmacist. Goodbye.",
     "unknown_number": "Thank you for calling {pharmacy}. Please call the pharmacy at {phone}."
     " Goodbye.",
+    # Issue 14: the welcome, as a notice call (it may reach a voicemail: nothing about
+    # medicines).
+    "welcome": "Hello, this is {pharmacy}. Welcome to the {program} program. We will call you"
+    " about a week before each pickup. Your next pickup is {date}. For help, or to stop these"
+    " calls, call us at {phone}. Again, {phone}. Goodbye.",
     # An inbound call with no check-in open: a message for the pharmacist.
     "leave_message": "Thank you for calling {pharmacy}. Please leave a message for the"
     " pharmacist after the tone, then press the pound key. Our number is {phone}.",

@@ -46,6 +46,9 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     "late_ack": "{pharmacy}: Gracias, pasamos su mensaje al farmaceutico. ¿Dudas? Llame al"
     " {phone}.",
     "unknown_number": "{pharmacy}: Perdon, no reconocemos este numero. Llamenos al {phone}.",
+    # Issue 14: la bienvenida tras el consentimiento, una sola vez (confirmacion CTIA).
+    "welcome": "{pharmacy}: {hi}{program}: msj antes de cada resurtido, recoja el {date}."
+    " Pueden aplicar tarifas de msj y datos. AYUDA ayuda, ALTO salir.",
     # Formulario rapido: todos los temas en una pregunta, de la mas larga a la mas corta.
     "quick": (
         "Antes de su resurtido: ¿medicinas o dosis nuevas o cambiadas, dosis olvidadas,"
@@ -147,6 +150,10 @@ VOICE: Final[dict[str, str | tuple[str, ...]]] = {
     "late_ack": "Gracias. Pasamos su mensaje al farmacéutico. Adiós.",
     "unknown_number": "Gracias por llamar a {pharmacy}. Por favor llame a la farmacia al"
     " {phone}. Adiós.",
+    # Issue 14: la bienvenida como llamada (puede llegar a un buzón: nada de medicinas).
+    "welcome": "Hola, le habla {pharmacy}. Bienvenido al programa {program}. Le llamaremos"
+    " una semana antes de cada recogida. Su próxima recogida es el {date}. Para ayuda, o para"
+    " no recibir estas llamadas, llámenos al {phone}. Otra vez, {phone}. Adiós.",
     # Una llamada entrante sin check-in abierto: un mensaje para el farmacéutico.
     "leave_message": "Gracias por llamar a {pharmacy}. Deje su mensaje para el farmacéutico"
     " después del tono y luego oprima la tecla de número. Nuestro número es {phone}.",

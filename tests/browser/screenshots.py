@@ -16,12 +16,23 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import create_app
 from bot.transports.fake import FakeTransport
-from store import migrate
-from tests.browser.demo_data import PHARMACIST, seed_demo
+from store import enrollments, migrate
+from store.models import (
+    ConsentMethod,
+    ConsentState,
+    Enrollment,
+    Medicine,
+    MedType,
+    Patient,
+    Service,
+    utcnow,
+)
+from tests.browser.demo_data import PHARMACIST, Demo, seed_demo
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
 from tests.workspace_helpers import PASSWORD
 
@@ -43,6 +54,74 @@ def shoot(page: Page, path: str, target: Path, *, full_page: bool = False) -> Pa
     return target
 
 
+def add_enrollment_examples(session: Session, demo: Demo, today: dt.date) -> dict[str, int]:
+    """Birth dates, a candidate to enroll, a household and a follow-up, a new import (SPEC 14),
+    made the way the app makes them (bot/enrollment.py for the follow-up)."""
+    for n, patient in enumerate(session.scalars(select(Patient).order_by(Patient.id))):
+        patient.birth_date = dt.date(1936 + 3 * n, 1 + n % 12, 1 + (7 * n) % 28)
+    james = demo.patients["james"]
+    ben = Patient(
+        store_id=demo.store.id,
+        external_id="C1042",
+        first_name="Ben",
+        last_name="Adeyemi",
+        phone="+12025550181",
+        birth_date=dt.date(1952, 4, 2),
+        medicines=[
+            Medicine(
+                name=name,
+                med_type=kind,
+                days_supply=30,
+                daily_dose=1.0,
+                quantity=30,
+                last_fill_date=today - dt.timedelta(days=ago),
+            )
+            for name, kind, ago in (
+                ("Amlodipine 5 mg", MedType.MAINTENANCE, 21),
+                ("Atorvastatin 20 mg", MedType.MAINTENANCE, 12),
+                ("Lisinopril 10 mg", MedType.PRN, 4),
+            )
+        ],
+        enrollment=Enrollment(anchor_date=today + dt.timedelta(days=20), cycle_days=30),
+    )
+    spouse = Patient(
+        store_id=demo.store.id,
+        external_id="P2207",
+        first_name="Ruth",
+        last_name=james.last_name,
+        phone=james.phone,  # a household: one phone
+        birth_date=dt.date(1953, 1, 19),
+        consent_date=dt.date(2026, 1, 15),
+        enrollment=Enrollment(anchor_date=james.enrollment.anchor_date, cycle_days=30),  # type: ignore[union-attr]
+    )
+    new = Patient(
+        store_id=demo.store.id,
+        external_id="P3310",
+        first_name="Alma",
+        last_name="Reyes",
+        phone="+12025550182",
+        birth_date=dt.date(1958, 10, 3),
+        consent_date=today,
+        consent_state=ConsentState.ACCEPTED,
+        consent_method=ConsentMethod.IMPORT,
+        needs_review=True,
+        enrollment=Enrollment(anchor_date=today + dt.timedelta(days=12), cycle_days=30),
+    )
+    session.add_all([ben, spouse, new])
+    session.flush()
+    enrollments.add_follow_ups(
+        session,
+        store_id=demo.store.id,
+        patient_id=james.id,
+        services=[Service.MTM_CMR],
+        note="Annual medication review, book for a Tuesday",
+        by_id=None,
+        now=utcnow(),
+    )
+    session.commit()
+    return {"ben": ben.id, "james": james.id}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -62,6 +141,7 @@ def main() -> None:
             # Mid-morning in New York, so the transcripts read like a working day.
             now = dt.datetime.combine(today, dt.time(16, 0), tzinfo=dt.UTC)
             demo = seed_demo(session, today, now)
+            examples = add_enrollment_examples(session, demo, today)
             pages = {
                 "item": f"/items/{demo.items['med_change']}",
                 "patient": f"/patients/{demo.patients['james'].id}",
@@ -80,6 +160,15 @@ def main() -> None:
             taken.append(shoot(page, pages["item"], out / "item.png", full_page=True))
             taken.append(shoot(page, "/upcoming", out / "upcoming.png"))
             taken.append(shoot(page, pages["patient"], out / "patient.png"))
+            taken.append(shoot(page, "/patients", out / "patients.png"))
+            enroll = f"/patients/{examples['ben']}/enroll"
+            taken.append(shoot(page, enroll, out / "enroll.png", full_page=True))
+            enrollment = f"/patients/{examples['james']}/enrollment"
+            taken.append(shoot(page, enrollment, out / "enrollment.png"))
+            patient = f"/patients/{examples['james']}"
+            page.goto(patient)
+            page.locator("#enrollment").screenshot(path=str(out / "enrollment-panel.png"))
+            taken.append(out / "enrollment-panel.png")
             browser.close()
         app.extensions["medsync"].db.dispose()
     for path in taken:

@@ -299,7 +299,7 @@ def test_it_never_finishes_for_staff_who_own_the_checkin() -> None:
 
 def test_it_sends_nothing_while_the_enrollment_is_paused() -> None:
     paused = policy.decide(facts(ny(2026, 12, 7, 10, 0), paused_until=dt.date(2026, 12, 9)))
-    assert paused.action is Action.WAIT and paused.at == ny(2026, 12, 10, 9, 0)
+    assert paused.action is Action.WAIT and paused.at == ny(2026, 12, 9, 9, 0)  # resumes that day
     assert (
         policy.decide(facts(ny(2026, 12, 10, 10, 0), paused_until=dt.date(2026, 12, 9))).action
         is Action.SEND
