@@ -163,11 +163,11 @@ def _beating(sessions: SessionFactory) -> Iterator[int]:
     host = socket.gethostname()
     with sessions() as session, session.begin():
         checkins.forget_dead_passes(session, host, _process_alive)
-        pass_id = checkins.begin_pass(session, host, os.getpid(), _wall())
     with sessions() as session:
         # A connection of its own holds the pass's lock while it runs (PostgreSQL).
         held = session.get_bind().engine.connect()
-    if not checkins.hold_pass_lock(held, pass_id):
+    pass_id, locked = checkins.begin_pass(held, host, os.getpid(), _wall())
+    if not locked:
         log.warning("scheduler: pass %s could not take its lock; its heartbeat stands in", pass_id)
     stop = threading.Event()
 
@@ -271,15 +271,11 @@ def work_due_checkins(
         with sessions() as session, session.begin():
             stale = _wall() - STALE_AFTER
             ids = checkins.list_due_checkin_ids(session, now, batch, stale)
-            mine = [
-                checkin_id
-                for checkin_id in ids
-                if looks[checkin_id] < MAX_LOOKS_PER_PASS
-                and checkins.claim_checkin(
-                    session, checkin_id, now, until, pass_id=pass_id, stale_before=stale
-                )
-            ]
-        report.claimed_elsewhere += sum(1 for i in ids if looks[i] < MAX_LOOKS_PER_PASS) - len(mine)
+            fresh = [i for i in ids if looks[i] < MAX_LOOKS_PER_PASS]
+            mine = checkins.claim_checkins(
+                session, fresh, now, until, pass_id=pass_id, stale_before=stale
+            )
+        report.claimed_elsewhere += len(fresh) - len(mine)
         if not mine:
             return
         for checkin_id in mine:

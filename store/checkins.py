@@ -21,6 +21,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -244,46 +245,32 @@ def list_due_checkin_ids(
     return ids
 
 
-_CLAIM = (
-    update(Checkin)
-    .where(
-        Checkin.id == bindparam("checkin_id", type_=Integer),
-        *_due_clause(  # type: ignore[arg-type]
-            bindparam("now", type_=Checkin.__table__.c.claimed_until.type),
-            bindparam("stale_before", type_=Checkin.__table__.c.claimed_until.type),
-        ),
-    )
-    .values(
-        claimed_until=bindparam("until", type_=Checkin.__table__.c.claimed_until.type),
-        claimed_by=bindparam("pass_id", type_=Integer),
-    )
-    .execution_options(synchronize_session=False)
-)
-
-
-def claim_checkin(
+def claim_checkins(
     session: Session,
-    checkin_id: int,
+    checkin_ids: list[int],
     now: dt.datetime,
     until: dt.datetime,
     *,
     pass_id: int | None = None,
     stale_before: dt.datetime | None = None,
-) -> bool:
-    """Claim a due check-in for the pass `pass_id` until `until`; tell whether it got it.
+) -> list[int]:
+    """Claim due check-ins for the pass `pass_id` until `until`; return the ids it got.
 
-    A conditional UPDATE: exactly one of several racing schedulers changes the row. (The
-    statement is built once: building it cost more than running it.)
+    One conditional UPDATE for the whole batch: of several racing schedulers exactly one
+    changes each row (on PostgreSQL the caller's `list_due_checkin_ids` has already locked
+    these rows in the same transaction, so no two claims wait on each other).
     """
-    parameters = {
-        "checkin_id": checkin_id,
-        "now": now,
-        "until": until,
-        "pass_id": pass_id,
-        "stale_before": stale_before or now,
-    }
-    result = session.execute(_CLAIM, parameters)
-    return int(getattr(result, "rowcount", 0)) == 1
+    if not checkin_ids:
+        return []
+    statement = (
+        update(Checkin)
+        .where(Checkin.id.in_(checkin_ids), *_due_clause(now, stale_before or now))  # type: ignore[arg-type]
+        .values(claimed_until=until, claimed_by=pass_id)
+        .returning(Checkin.id)
+        .execution_options(synchronize_session=False)
+    )
+    got = set(session.scalars(statement))
+    return [checkin_id for checkin_id in checkin_ids if checkin_id in got]
 
 
 def release_checkin(
@@ -568,12 +555,30 @@ def close_open_checkins(
 # --- Passes: who holds claims ----------------------------------------------------------------
 
 
-def begin_pass(session: Session, host: str, pid: int, wall_now: dt.datetime) -> int:
-    """Register a running pass; its claims are its own while it beats."""
-    row = SchedulerPass(host=host[:255], pid=pid, started_at=wall_now, beat_at=wall_now)
-    session.add(row)
-    session.flush()
-    return row.id
+def begin_pass(
+    connection: Connection, host: str, pid: int, wall_now: dt.datetime
+) -> tuple[int, bool]:
+    """Register a running pass on `connection`, which then holds the pass's lock (PostgreSQL)
+    until `release_pass_lock`; return its id and whether the lock was taken.
+
+    The lock is taken in the transaction that inserts the row, so no sibling's
+    `forget_dead_passes` ever sees the row without its lock and forgets a live pass (whose
+    claims would then break their foreign key). Ids are never reused, but a test's truncate
+    resets them: a lock someone else holds leaves the heartbeat alone to tell the pass is alive.
+    """
+    table = table_of(SchedulerPass)
+    row = {"host": host[:255], "pid": pid, "started_at": wall_now, "beat_at": wall_now}
+    pass_id = int(connection.execute(insert(table).values(row).returning(table.c.id)).scalar_one())
+    taken = True
+    if connection.dialect.name == "postgresql":
+        taken = bool(
+            connection.execute(
+                text("SELECT pg_try_advisory_lock(:space, :id)"),
+                {"space": PASS_LOCK_SPACE, "id": pass_id},
+            ).scalar()
+        )
+    connection.commit()
+    return pass_id, taken
 
 
 def beat(session: Session, pass_id: int, wall_now: dt.datetime) -> None:
@@ -586,19 +591,6 @@ def beat(session: Session, pass_id: int, wall_now: dt.datetime) -> None:
 # PostgreSQL: a running pass holds the advisory lock (PASS_LOCK_SPACE, its id) on a connection
 # of its own; a killed process's connection closes and the lock goes with it, on any host.
 PASS_LOCK_SPACE = 71160
-
-
-def hold_pass_lock(connection: Connection, pass_id: int) -> bool:
-    """Take the pass's advisory lock on `connection` until `release_pass_lock` (PostgreSQL
-    only); tell whether it was free (ids are never reused, but a test's truncate resets them:
-    then the heartbeat alone tells the pass is alive)."""
-    if connection.dialect.name != "postgresql":
-        return True
-    taken = connection.execute(
-        text("SELECT pg_try_advisory_lock(:space, :id)"), {"space": PASS_LOCK_SPACE, "id": pass_id}
-    ).scalar()
-    connection.commit()
-    return bool(taken)
 
 
 def release_pass_lock(connection: Connection, pass_id: int) -> None:

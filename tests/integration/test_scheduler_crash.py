@@ -134,17 +134,18 @@ def test_a_live_siblings_claims_are_skipped_and_a_dead_ones_are_not(
     now = ny(2026, 12, 7, 8, 0)  # before the window: the check-in is created, nothing sent
     run_tick(app, fake, now)
     engine = app.extensions["medsync"].db.engine
+    # Another pass of this host: ours (alive, holding its lock) or a pid that no longer runs
+    # and whose lock is gone (dead).
+    lock = engine.connect()
+    pid = os.getpid() if alive else 2**22 + 12345
+    pass_id, _ = checkins.begin_pass(lock, _host(), pid, _wall())
+    if not alive:
+        checkins.release_pass_lock(lock, pass_id)
     with fresh(app) as write:
-        # Another pass of this host: ours (alive) or a pid that no longer runs (dead).
-        pid = os.getpid() if alive else 2**22 + 12345
-        pass_id = checkins.begin_pass(write, _host(), pid, _wall())
         checkin = write.scalars(select(Checkin)).one()
         checkin.claimed_by, checkin.claimed_until = pass_id, now + dt.timedelta(hours=2)
         write.commit()
-    lock = engine.connect()
     try:
-        if alive:
-            checkins.hold_pass_lock(lock, pass_id)
         report = run_tick(app, fake, ny(2026, 12, 7, 9, 0))
     finally:
         checkins.release_pass_lock(lock, pass_id)

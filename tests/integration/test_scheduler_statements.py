@@ -18,17 +18,18 @@ from tests.integration.scheduler_helpers import ClockedFake, ny, tick
 
 ANCHOR = dt.date(2026, 12, 14)
 DUE = 20
-# Per texted check-in: claim it (a conditional UPDATE per row); read it with its store and
-# its locked patient (1); read its history: attempts, the patient's recent outreach and
-# replies, staff claims (1); the send reads the patient again under the lock, so consent is
-# as of now whatever the caller read (1); the conversation (1); record the text and the
-# dialog state (2: INSERT message, INSERT or UPDATE conversation); the attempt on the check-in
-# (1); then, after the commit and the send, Twilio's answer (1) and the next look (1). Was 17.
-PER_CHECKIN = 10
-# Per pass: register the pass and forget it at the end (2), roll anchors (1), list and create
-# the check-ins (3), the two due-row queries of each batch, the last one empty (4), with room
-# for one more.
-PER_PASS = 12
+# Per texted check-in: read it with its store and its locked patient (1); read its history:
+# attempts, the patient's recent outreach and replies, staff claims (1); the send reads the
+# patient again under the lock, so consent is as of now whatever the caller read (1); the
+# conversation (1); record the text and the dialog state (2: INSERT message, INSERT or UPDATE
+# conversation); the attempt on the check-in (1); then, after the commit and the send,
+# Twilio's answer (1) and the next look (1). Was 17, then 10 with a claim per row.
+PER_CHECKIN = 9
+# Per pass: register the pass and forget it at the end (2), on PostgreSQL the pass's advisory
+# lock taken, its siblings' locks listed, and the lock given back (3), roll anchors (1), list
+# and create the check-ins (3), per batch the two due-row queries and one claim of the whole
+# batch, the last batch empty and unclaimed (5), with room for one more.
+PER_PASS = 16
 
 
 @contextmanager
