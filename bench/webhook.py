@@ -11,6 +11,11 @@ in production: signature check, one database transaction with the patient row lo
 dialog step, queue items, TwiML.
 
     .venv/bin/python bench/webhook.py [--database-url URL] [--patients 2000] [--seconds 15]
+        [--rate 100 --rate-seconds 30]
+
+After each server's saturation run, the same server is also loaded open-loop at a fixed rate
+(bench/openloop.py, default 100 requests a second for 30 s) for its latency when it is not
+saturated: SPEC 11's p99 at a steady rate, free of wrk's coordinated omission.
 
 Needs wrk (`apt-get install wrk`). The default database is a fresh SQLite file; a PostgreSQL
 URL is migrated, filled, measured and emptied again (`db downgrade base`).
@@ -134,10 +139,10 @@ def seed(env: dict[str, str], patients: int) -> None:
         urls = outreach.Urls(env["PUBLIC_BASE_URL"])
         defaults = outreach.Defaults("main", Sender(STORE_NUMBER))
         for checkin in session.query(Checkin).all():
-            outcome = outreach.send_checkin_sms(
+            done = outreach.send_checkin_sms(
                 session, checkin, Purpose.FIRST, now, transport=fake, urls=urls, defaults=defaults
             )
-            if outcome is not Outcome.SENT:
+            if done.outcome is not Outcome.SENT:
                 raise RuntimeError(f"the first text of check-in {checkin.id} was not sent")
     app.extensions["medsync"].db.dispose()
 
@@ -146,7 +151,9 @@ def phone(n: int) -> str:
     return f"+1202{5550000 + n:07d}"[:12]
 
 
-def write_requests(path: Path, base: str, patients: int, count: int, tag: str = "be") -> None:
+def write_requests(
+    path: Path, base: str, patients: int, count: int, tag: str = "be", first: int = 0
+) -> None:
     """Precompute signed inbound SMS forms: patient n answers 'no', unique MessageSids.
 
     Each server gets its own `tag` in the SIDs: a server that stores messages must not meet
@@ -161,7 +168,7 @@ def write_requests(path: Path, base: str, patients: int, count: int, tag: str = 
             form = {
                 "MessageSid": f"SM{tag}{i:030x}",
                 "AccountSid": "AC" + "0" * 32,
-                "From": phone(i % patients),
+                "From": phone(first + i % patients),
                 "To": STORE_NUMBER,
                 "Body": "no",
                 "NumMedia": "0",
@@ -227,6 +234,31 @@ def load(port: int, script: Path, seconds: int, connections: int, threads: int) 
     return result
 
 
+def open_loop(base: str, path: Path, args: argparse.Namespace, tag: str) -> dict[str, float]:
+    """Latency at a fixed rate (bench/openloop.py), not under saturation: fresh MessageSids,
+    and patients of their own (seeded after wrk's), each answering their first text once."""
+    count = int(args.rate * args.rate_seconds)
+    write_requests(path, base, count, count, tag[0] + "o", first=args.patients)
+    url = base + "/twilio/sms"
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "openloop.py"),
+            url,
+            str(path),
+            "--rate",
+            str(args.rate),
+            "--seconds",
+            str(args.rate_seconds),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out.splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url")
@@ -235,6 +267,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--rate", type=float, default=100.0, help="open-loop requests a second (0: skip)"
+    )
+    parser.add_argument("--rate-seconds", type=float, default=30.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = 8765
@@ -249,7 +285,7 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
             "PHARMACY_PHONE": "+12025550199",
         }
-        seed(env, args.patients)
+        seed(env, args.patients + int(args.rate * args.rate_seconds))
         results = {}
         for name, app, tag in SERVERS:
             requests_file = Path(tmp) / f"{name}.tsv"
@@ -259,6 +295,10 @@ def main() -> None:
             server = serve(app, port, env, args.workers)
             try:
                 results[name] = load(port, script, args.seconds, args.connections, args.threads)
+                if args.rate:
+                    results[name]["open_loop"] = open_loop(
+                        base, Path(tmp) / f"{name}-open.tsv", args, tag
+                    )
             finally:
                 server.terminate()
                 server.wait()
