@@ -27,8 +27,9 @@ DUE = 20
 PER_CHECKIN = 10
 # Per pass: register the pass and forget it at the end (2), roll anchors (1), list and create
 # the check-ins (3), the two due-row queries of each batch, the last one empty (4), with room
-# for one more.
-PER_PASS = 12
+# for one more; the medicines that may need a renewal request (1); on PostgreSQL the pass's
+# lock: forget dead passes' locks, take it, give it back (3).
+PER_PASS = 16
 
 
 @contextmanager
