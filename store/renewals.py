@@ -142,6 +142,7 @@ class RenewalRow:
     store_code: str
     store_name: str
     store_phone: str
+    store_timezone: str
     patient_id: int
     first_name: str
     last_name: str
@@ -179,6 +180,7 @@ def _rows_select(store_ids: Collection[int]):  # type: ignore[no-untyped-def]
             Store.code,
             Store.name,
             Store.phone,
+            Store.timezone,
             Patient.id,
             Patient.first_name,
             Patient.last_name,

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from bot import items, staff_admin
+from bot import renewals as renewal_rules
 from bot.access import (
     LOGIN_REFUSED,
     Staff,
@@ -42,6 +43,7 @@ from bot.workspace.forms import (
 )
 from planning.candidates import find_candidates
 from planning.fills import FillsFileError, group_by_patient, read_fills
+from store import renewals as store_renewals
 from store import staff, workspace
 from store.audit import record_audit
 from store.importer import ImportFileError, check_utf8
@@ -88,7 +90,13 @@ STATUS_FILTERS = {
 
 def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
-    from bot.workspace import patients, stores, texting  # noqa: F401  (their views join bp)
+    from bot.workspace import (  # noqa: F401  (their views join bp)
+        patients,
+        renewals,
+        stores,
+        texting,
+        workload,
+    )
 
     app.register_blueprint(bp)
 
@@ -301,8 +309,20 @@ def item_page(item_id: int) -> str:
         may_resolve=staff_member().may_resolve(item.kind),
         actions=items.allowed_actions(staff_member(), item),
         outcomes=items.OUTCOME_LABELS,
+        **_renewal_of(item),
         note_max_length=items.NOTE_MAX_LENGTH,
     )
+
+
+def _renewal_of(item: Any) -> dict[str, Any]:
+    """The renewal request a renewal_needed item shows (bot/workspace/renewals.py)."""
+    if item.kind is not QueueKind.RENEWAL_NEEDED:
+        return {"renewal": None}
+    return {
+        "renewal": store_renewals.renewal_of(db_session(), staff_member().store_ids, item.id),
+        "answer_labels": renewal_rules.ANSWER_LABELS,
+        "sent_via": renewal_rules.SENT_VIA,
+    }
 
 
 @bp.post("/items/<int:item_id>/claim")
