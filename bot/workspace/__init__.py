@@ -30,6 +30,7 @@ from bot.access import (
     login_required,
     staff_member,
 )
+from bot.enrollment import staff_today
 from bot.extensions import db_session
 from bot.inputs import MAX_PAGE, body_limit, date_arg, number_arg
 from bot.planning_cli import plan_for_patient
@@ -57,7 +58,9 @@ from store.models import (
     User,
     utcnow,
 )
+from store.roster import STATUS_LABELS
 from store.validate import display_phone
+from store.workload import calendar as enrollment_calendar
 
 MAX_FILLS_UPLOAD = 20 * 1024 * 1024
 # Messages per page of a transcript (item and patient pages); "Earlier messages" pages back.
@@ -383,18 +386,17 @@ def _act_on_item(
 @bp.get("/upcoming")
 @login_required
 def upcoming() -> str:
-    """Check-ins by anchor date with their status, for the next two weeks by default."""
+    """Enrolled patients by anchor date, with their check-in's status when there is one (with
+    or without consent, before the scheduler starts it), for the next two weeks by default."""
     me = staff_member()
     start = date_arg("from", default=dt.date.today())
     days = upcoming_days(request.args.get("days"))
     last = start + dt.timedelta(days=days - 1)  # `days` fill dates, `from` the first
     session = db_session()
-    checkins = workspace.list_checkins(session, me.store_ids, start, last)
+    today = staff_today(session, me.store_ids, utcnow())
+    by_date = enrollment_calendar(session, me.store_ids, start, last, today)
     _audit("view_upcoming", detail={"from": start.isoformat(), "days": days})
     session.commit()
-    by_date: dict[dt.date, list[Any]] = {}
-    for checkin in checkins:
-        by_date.setdefault(checkin.anchor_date, []).append(checkin)
     return render_template(
         "workspace/upcoming.html",
         by_date=by_date,
@@ -403,6 +405,7 @@ def upcoming() -> str:
         days=days,
         days_range=(MIN_UPCOMING_DAYS, MAX_UPCOMING_DAYS),
         statuses=list(CheckinStatus),
+        status_labels=STATUS_LABELS,
     )
 
 
