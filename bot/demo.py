@@ -1,5 +1,8 @@
 """Demo data: a store and a dozen patients that exercise every path, made through the real code.
 
+Some medicines have no refills left: the scheduler's first pass queues their renewal requests
+(scheduler/renewals.py), as it would for an imported patient.
+
 Conversations are not faked: first texts go through `outreach.send_checkin_sms` (with a quiet
 console transport) and the patients' answers through `outreach.handle_inbound_sms`, the same
 function the SMS webhook calls. So the queue items, statuses and transcripts the demo shows are
@@ -45,6 +48,15 @@ DEMO_NUMBER = "+12025550100"  # the demo store's (fictional) Twilio number
 DEMO_HOURS = "Mon-Fri 09:00-19:00, Sat 09:00-14:00"
 
 
+# Who prescribed the demo's medicines, for the renewal requests (SPEC 13): name, NPI (valid
+# check digits, fictional people), phone, fax.
+PRESCRIBERS = {
+    "rivera": ("Dr. Sofia Rivera", "1234567893", "+12025550170", "+12025550171"),
+    "chen": ("Dr. Wei Chen", "1245319599", "+12025550172", "+12025550173"),
+}
+REFILLS = 3  # on a demo medicine, unless the patient's `no_refills` names it
+
+
 STANDARD_MEDS = (
     ("Metformin 500 mg", MedType.MAINTENANCE),
     ("Lisinopril 10 mg", MedType.MAINTENANCE),
@@ -66,6 +78,8 @@ class DemoPatient:
     started: bool = True  # first text already sent
     consent: bool = True
     twilio_error: int | None = None  # a status callback with this error after the first text
+    prescriber: str = "rivera"  # a key of PRESCRIBERS
+    no_refills: tuple[str, ...] = ()  # medicines out of refills: a renewal request to send
     meds: tuple[tuple[str, MedType], ...] = field(
         default=(
             ("Metformin 500 mg", MedType.MAINTENANCE),
@@ -78,7 +92,9 @@ class DemoPatient:
 # patients write what is new in their own words, which the reader files by topic.
 PATIENTS = (
     DemoPatient("D01", "Ana", "Lopez", "+12025550101", 7, started=False),
-    DemoPatient("D02", "Ben", "Carter", "+12025550102", 6, replies=("no",)),
+    DemoPatient(
+        "D02", "Ben", "Carter", "+12025550102", 6, replies=("no",), no_refills=("Lisinopril 10 mg",)
+    ),
     DemoPatient(
         "D03",
         "Carmen",
@@ -112,6 +128,8 @@ PATIENTS = (
         "+12025550106",
         4,
         replies=("Can I take my lisinopril with ibuprofen?", "no"),
+        prescriber="chen",
+        no_refills=("Metformin 500 mg",),
     ),
     DemoPatient("D07", "Grace", "Kim", "+12025550107", 4, replies=("call me please",)),
     DemoPatient("D08", "Hector", "Diaz", "+12025550108", 3, replies=("blue", "maybe tuesday")),
@@ -127,7 +145,15 @@ PATIENTS = (
         twilio_error=21614,
         replies=(),
     ),
-    DemoPatient("D12", "Maria", "Rossi", "+12025550112", 5, replies=("nope, all good",)),
+    DemoPatient(
+        "D12",
+        "Maria",
+        "Rossi",
+        "+12025550112",
+        5,
+        replies=("nope, all good",),
+        no_refills=("Metformin 500 mg",),
+    ),
     DemoPatient("D13", "Ned", "Park", "+12025550113", 2),
     DemoPatient("D14", "Olga", "Petrov", "+12025550114", 12, consent=False, started=False),
     DemoPatient(
@@ -202,7 +228,9 @@ def _add_patient(
         language=spec.language,
         channel=spec.channel,
         consent_date=today - dt.timedelta(days=200) if spec.consent else None,
+        birth_date=dt.date(1938 + int(spec.key[1:]) * 2, 1 + int(spec.key[1:]) % 12, 9),
     )
+    prescriber, npi, prescriber_phone, prescriber_fax = PRESCRIBERS[spec.prescriber]
     anchor = today + dt.timedelta(days=spec.days_to_anchor)
     patient.enrollment = Enrollment(anchor_date=anchor, cycle_days=30)
     patient.medicines = [
@@ -214,8 +242,14 @@ def _add_patient(
             quantity=30 if kind is MedType.MAINTENANCE else 1,
             daily_dose=1 if kind is MedType.MAINTENANCE else None,
             package=Package.WHOLE if kind is MedType.PRN else Package.SPLITTABLE,
+            refills_remaining=0 if name in spec.no_refills else REFILLS,
+            rx_number=f"{6100000 + int(spec.key[1:]) * 10 + n}",
+            prescriber_name=prescriber,
+            prescriber_npi=npi,
+            prescriber_phone=prescriber_phone,
+            prescriber_fax=prescriber_fax,
         )
-        for name, kind in spec.meds
+        for n, (name, kind) in enumerate(spec.meds)
     ]
     session.add(patient)
     session.flush()

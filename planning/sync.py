@@ -18,8 +18,10 @@ The arithmetic follows reference/domain.md 3.4:
 The suggested anchor: a whole-package maintenance item cannot be cut to fit, so its due date
 anchors the cycle; otherwise every date of the cycle that starts when the first medicine runs
 out is tried and the one needing the fewest short-fill days wins, ties going to the date on
-which the most medicines fall due, then to the earliest. Controlled and PRN medicines never
-anchor. Missing data never raises: the item says what is missing.
+which the most medicines fall due, then to the earliest. Dates the caller says to avoid (the
+store's full days, store/workload.py) lose to any other date: short fills happen once, when
+the patient starts, while the anchor date comes back every cycle. Controlled and PRN
+medicines never anchor. Missing data never raises: the item says what is missing.
 """
 
 from __future__ import annotations
@@ -148,18 +150,20 @@ def plan_sync(
     *,
     cycle_days: int = DEFAULT_CYCLE_DAYS,
     today: dt.date | None = None,
+    avoid: frozenset[dt.date] = frozenset(),
 ) -> SyncPlan:
     """Plan every medicine for `anchor`, or for the suggested anchor when it is None.
 
     `today`, when given, moves overdue due dates to today (the patient is already out; the
     fill cannot happen in the past) and keeps the suggestion from proposing a past date.
+    `avoid`: dates the suggestion takes only when no other date of the cycle is possible.
     """
     if cycle_days < 1:
         raise ValueError("cycle_days must be at least 1")
     meds = list(medications)
     suggestion = None
     if anchor is None:
-        suggestion = suggest_anchor(meds, cycle_days=cycle_days, today=today)
+        suggestion = suggest_anchor(meds, cycle_days=cycle_days, today=today, avoid=avoid)
         anchor = suggestion.anchor
         reason = suggestion.reason
     else:
@@ -173,8 +177,10 @@ def suggest_anchor(
     *,
     cycle_days: int = DEFAULT_CYCLE_DAYS,
     today: dt.date | None = None,
+    avoid: frozenset[dt.date] = frozenset(),
 ) -> AnchorSuggestion:
-    """Suggest the anchor date that needs the least short-filling, and say why."""
+    """Suggest the anchor date that needs the least short-filling, and say why; a date in
+    `avoid` (a full day of the store) only when the cycle offers no other."""
     dated = [
         (med, due)
         for med in medications
@@ -202,7 +208,17 @@ def suggest_anchor(
         # gives the same fills as one of these (one cycle on); a later one would bridge the
         # first medicine for more than a cycle before the patient is in sync.
         candidates = [start + dt.timedelta(days=n) for n in range(cycle_days)]
-    best = _best_anchor(medications, due_dates, candidates, cycle_days, today)
+    best = _best_anchor(medications, due_dates, candidates, cycle_days, today, avoid)
+    full = ""
+    if avoid:
+        unconstrained = _best_anchor(medications, due_dates, candidates, cycle_days, today)
+        if unconstrained.anchor != best.anchor:
+            full = (
+                f"; {unconstrained.anchor} would need {unconstrained.short_days} short-fill "
+                "days but the store is at its daily fill limit then"
+            )
+        elif best.anchor in avoid:
+            full = "; the store is at its daily fill limit then, but no other date fits"
     if whole:
         # The whole-package items that this anchor (or a later date of its cycle) lands on.
         pins_on = [
@@ -218,14 +234,14 @@ def suggest_anchor(
         return AnchorSuggestion(
             best.anchor,
             f"{names} cannot be short-filled (whole package) and {verb} due {due_on}{later}: "
-            f"it anchors the cycle; {tried}",
+            f"it anchors the cycle; {tried}{full}",
         )
     due_then = [med.name for med, due in dated if due == best.anchor]
     why = f"the due date of {_names(due_then)}; it needs" if due_then else "it needs"
     return AnchorSuggestion(
         best.anchor,
         f"{best.anchor}: {why} {best.short_days} short-fill days in all, the fewest of the "
-        f"{cycle_days} dates of the cycle from {start}",
+        f"{cycle_days} dates of the cycle from {start}{full}",
     )
 
 
@@ -242,6 +258,7 @@ def _best_anchor(
     candidates: Sequence[dt.date],
     cycle_days: int,
     today: dt.date | None,
+    avoid: frozenset[dt.date] = frozenset(),
 ) -> _Score:
     scores = []
     for candidate in candidates:
@@ -249,7 +266,7 @@ def _best_anchor(
             _plan_item(med, candidate, cycle_days, today).short_days for med in medications
         )
         scores.append(_Score(candidate, short_days, due_dates.count(candidate)))
-    return min(scores, key=lambda s: (s.short_days, -s.shared, s.anchor))
+    return min(scores, key=lambda s: (s.anchor in avoid, s.short_days, -s.shared, s.anchor))
 
 
 def _effective_due(med: Medication, today: dt.date | None) -> dt.date | None:

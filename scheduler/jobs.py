@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import outreach
 from bot.transports.base import Outcome, Transport
 from dialogs import TOPIC_NAMES
-from scheduler import policy, welcome
+from scheduler import policy, renewals, welcome
 from store import checkins, queue
 from store.models import (
     OPEN_CHECKIN_STATUSES,
@@ -72,6 +72,7 @@ class PassReport:
     expired: int = 0
     opted_out: int = 0
     welcomes: int = 0  # welcome texts (or calls) after accepted consent (scheduler/welcome.py)
+    renewals: int = 0  # renewal_needed items raised (scheduler/renewals.py)
     claimed_elsewhere: int = 0
     errors: int = 0
 
@@ -95,6 +96,7 @@ class PassReport:
             "expired": "check-ins expired",
             "opted_out": "check-ins closed: patient opted out",
             "welcomes": "welcomes sent",
+            "renewals": "renewal requests queued (no refills left)",
             "claimed_elsewhere": "check-ins claimed by another scheduler",
             "errors": "errors (see log)",
         }
@@ -126,6 +128,7 @@ def run_pass(
 
     1. Roll enrollments whose anchor date has passed to their next anchor.
     2. Create the check-ins that are due (local today within lead days of the anchor).
+       Queue renewal requests for medicines with no refills left (scheduler/renewals.py).
     3. Stream the due check-ins in batches: claim each, decide (scheduler.policy), act.
     """
     if now.tzinfo is None:
@@ -134,6 +137,7 @@ def run_pass(
     report = PassReport()
     roll_anchors(sessions, now, report, batch_size)
     create_due_checkins(sessions, now, report, batch_size)
+    renewals.raise_renewals(sessions, now, report)  # after the roll: items of current anchors
     outbox = Outbox(transport, urls, defaults)
     with _beating(sessions) as pass_id, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         welcome.send_welcomes(sessions, now, outbox, report, batch_size)  # before the check-ins

@@ -42,8 +42,11 @@ def add_item(
     recording_url: str | None = None,
     priority: int = 2,
     reason: str | None = None,
+    anchor_date: dt.date | None = None,
+    medicine_id: int | None = None,
 ) -> int:
-    """Queue an item for staff and return its id; the anchor date comes from the check-in."""
+    """Queue an item for staff and return its id; the anchor date comes from the check-in
+    (or `anchor_date`, for items of no check-in such as a renewal's)."""
     return int(
         session.execute(
             _INSERT,
@@ -53,7 +56,8 @@ def add_item(
                 "patient_id": patient.id if patient else None,
                 "checkin_id": checkin.id if checkin else None,
                 "message_id": message_id,
-                "anchor_date": checkin.anchor_date if checkin else None,
+                "anchor_date": checkin.anchor_date if checkin else anchor_date,
+                "medicine_id": medicine_id,
                 "text": text,
                 "recording_url": recording_url,
                 "priority": priority,

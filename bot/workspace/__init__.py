@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from bot import items, staff_admin
+from bot import renewals as renewal_rules
 from bot.access import (
     LOGIN_REFUSED,
     Staff,
@@ -29,6 +30,7 @@ from bot.access import (
     login_required,
     staff_member,
 )
+from bot.enrollment import staff_today
 from bot.extensions import db_session
 from bot.inputs import MAX_PAGE, body_limit, date_arg, number_arg
 from bot.planning_cli import plan_for_patient
@@ -42,6 +44,7 @@ from bot.workspace.forms import (
 )
 from planning.candidates import find_candidates
 from planning.fills import FillsFileError, group_by_patient, read_fills
+from store import renewals as store_renewals
 from store import staff, workspace
 from store.audit import record_audit
 from store.importer import ImportFileError, check_utf8
@@ -55,7 +58,9 @@ from store.models import (
     User,
     utcnow,
 )
+from store.roster import STATUS_LABELS
 from store.validate import display_phone
+from store.workload import calendar as enrollment_calendar
 
 MAX_FILLS_UPLOAD = 20 * 1024 * 1024
 # Messages per page of a transcript (item and patient pages); "Earlier messages" pages back.
@@ -88,7 +93,13 @@ STATUS_FILTERS = {
 
 def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
-    from bot.workspace import patients, stores, texting  # noqa: F401  (their views join bp)
+    from bot.workspace import (  # noqa: F401  (their views join bp)
+        patients,
+        renewals,
+        stores,
+        texting,
+        workload,
+    )
 
     app.register_blueprint(bp)
 
@@ -301,8 +312,20 @@ def item_page(item_id: int) -> str:
         may_resolve=staff_member().may_resolve(item.kind),
         actions=items.allowed_actions(staff_member(), item),
         outcomes=items.OUTCOME_LABELS,
+        **_renewal_of(item),
         note_max_length=items.NOTE_MAX_LENGTH,
     )
+
+
+def _renewal_of(item: Any) -> dict[str, Any]:
+    """The renewal request a renewal_needed item shows (bot/workspace/renewals.py)."""
+    if item.kind is not QueueKind.RENEWAL_NEEDED:
+        return {"renewal": None}
+    return {
+        "renewal": store_renewals.renewal_of(db_session(), staff_member().store_ids, item.id),
+        "answer_labels": renewal_rules.ANSWER_LABELS,
+        "sent_via": renewal_rules.SENT_VIA,
+    }
 
 
 @bp.post("/items/<int:item_id>/claim")
@@ -363,18 +386,17 @@ def _act_on_item(
 @bp.get("/upcoming")
 @login_required
 def upcoming() -> str:
-    """Check-ins by anchor date with their status, for the next two weeks by default."""
+    """Enrolled patients by anchor date, with their check-in's status when there is one (with
+    or without consent, before the scheduler starts it), for the next two weeks by default."""
     me = staff_member()
     start = date_arg("from", default=dt.date.today())
     days = upcoming_days(request.args.get("days"))
     last = start + dt.timedelta(days=days - 1)  # `days` fill dates, `from` the first
     session = db_session()
-    checkins = workspace.list_checkins(session, me.store_ids, start, last)
+    today = staff_today(session, me.store_ids, utcnow())
+    by_date = enrollment_calendar(session, me.store_ids, start, last, today)
     _audit("view_upcoming", detail={"from": start.isoformat(), "days": days})
     session.commit()
-    by_date: dict[dt.date, list[Any]] = {}
-    for checkin in checkins:
-        by_date.setdefault(checkin.anchor_date, []).append(checkin)
     return render_template(
         "workspace/upcoming.html",
         by_date=by_date,
@@ -383,6 +405,7 @@ def upcoming() -> str:
         days=days,
         days_range=(MIN_UPCOMING_DAYS, MAX_UPCOMING_DAYS),
         statuses=list(CheckinStatus),
+        status_labels=STATUS_LABELS,
     )
 
 

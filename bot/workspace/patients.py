@@ -23,7 +23,7 @@ from bot.planning_cli import medication_of
 from bot.workspace import _audit, bp
 from bot.workspace.forms import EmptyForm
 from planning.sync import SyncPlan, plan_sync
-from store import enrollments, roster, workspace
+from store import enrollments, roster, workload, workspace
 from store.models import (
     Channel,
     CheckinForm,
@@ -38,6 +38,9 @@ from store.models import (
 from store.validate import MAX_INTEGER, whole_number
 
 PER_PAGE = 50
+# The anchor suggestion looks at the store's load this far ahead (a suggestion starts at the
+# first medicine's due date and spans one cycle).
+SUGGESTION_HORIZON_DAYS = 120
 LANGUAGE_LABELS = {Language.EN: "English", Language.ES: "Spanish"}
 CHANNEL_LABELS = {Channel.SMS: "Text messages", Channel.VOICE: "Phone calls only"}
 FORM_LABELS = {None: "The store's form", CheckinForm.QUICK: "Quick", CheckinForm.FULL: "Full"}
@@ -301,7 +304,7 @@ def _defaults(patient: Patient, today: dt.date) -> dict[str, Any]:
     enrolled = patient.enrollment
     anchor = enrolled.anchor_date if enrolled and enrolled.anchor_date >= today else None
     if anchor is None and patient.medicines:
-        suggested = _plan(patient, None, {}, today).anchor
+        suggested = _plan(patient, None, {}, today, _full_days(patient, today)).anchor
         anchor = suggested if suggested and suggested >= today else None
     values: dict[str, Any] = {
         "consent": "",
@@ -318,8 +321,20 @@ def _defaults(patient: Patient, today: dt.date) -> dict[str, Any]:
     return values
 
 
+def _full_days(patient: Patient, today: dt.date) -> frozenset[dt.date]:
+    """The store's days on which one more patient would go over its daily fill limit
+    (store/workload.py), which the suggestion avoids: the next SUGGESTION_HORIZON days."""
+    end = today + dt.timedelta(days=SUGGESTION_HORIZON_DAYS)
+    limit = patient.store.daily_fill_limit
+    return workload.full_days(db_session(), patient.store_id, today, end, limit)
+
+
 def _plan(
-    patient: Patient, anchor: dt.date | None, med_types: Mapping[int, MedType], today: dt.date
+    patient: Patient,
+    anchor: dt.date | None,
+    med_types: Mapping[int, MedType],
+    today: dt.date,
+    avoid: frozenset[dt.date] = frozenset(),
 ) -> SyncPlan:
     """The planner on the medicines as the form has them typed (maintenance or PRN)."""
     meds = [
@@ -330,7 +345,7 @@ def _plan(
         for m in patient.medicines
     ]
     cycle = patient.enrollment.cycle_days if patient.enrollment else enrollment.DEFAULT_CYCLE_DAYS
-    return plan_sync(meds, anchor, cycle_days=cycle, today=today)
+    return plan_sync(meds, anchor, cycle_days=cycle, today=today, avoid=avoid)
 
 
 def _plans(
@@ -348,7 +363,7 @@ def _plans(
         anchor: dt.date | None = dt.date.fromisoformat(str(typed.get("anchor_date", "")))
     except ValueError:
         anchor = None
-    suggestion = _plan(patient, None, med_types, today)
+    suggestion = _plan(patient, None, med_types, today, _full_days(patient, today))
     return (_plan(patient, anchor, med_types, today) if anchor else None), suggestion
 
 

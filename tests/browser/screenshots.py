@@ -1,10 +1,11 @@
-"""Take the README's screenshots of the workspace with demo-like data.
+"""Take the README's screenshots of the workspace with the real demo.
 
     .venv/bin/python -m tests.browser.screenshots [--out docs/screenshots]
 
-Builds the real app on a new SQLite database in a temporary folder, seeds it with
-tests/browser/demo_data.py, serves it on 127.0.0.1 and photographs the main pages in headless
-Chromium at 1280x800. Nothing is sent anywhere (the fake transport).
+Builds the real app on a new SQLite database in a temporary folder, loads the demo of
+`flask --app wsgi demo` (bot/demo.py, through the real dialog code; tests/browser/real_demo.py),
+serves it on 127.0.0.1 and photographs the main pages in headless Chromium at 1280x800.
+Nothing is sent anywhere (the fake transport).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import create_app
@@ -29,11 +29,12 @@ from store.models import (
     Medicine,
     MedType,
     Patient,
+    QueueItem,
     Service,
     utcnow,
 )
-from tests.browser.demo_data import PHARMACIST, Demo, seed_demo
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
+from tests.browser.real_demo import PHARMACIST, Demo, seed_demo
 from tests.workspace_helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,11 +56,9 @@ def shoot(page: Page, path: str, target: Path, *, full_page: bool = False) -> Pa
 
 
 def add_enrollment_examples(session: Session, demo: Demo, today: dt.date) -> dict[str, int]:
-    """Birth dates, a candidate to enroll, a household and a follow-up, a new import (SPEC 14),
+    """A candidate to enroll, a household and a follow-up, a new import (SPEC 14),
     made the way the app makes them (bot/enrollment.py for the follow-up)."""
-    for n, patient in enumerate(session.scalars(select(Patient).order_by(Patient.id))):
-        patient.birth_date = dt.date(1936 + 3 * n, 1 + n % 12, 1 + (7 * n) % 28)
-    james = demo.patients["james"]
+    james = demo.patients["D02"]
     ben = Patient(
         store_id=demo.store.id,
         external_id="C1042",
@@ -140,11 +139,19 @@ def main() -> None:
             today = dt.date.today()
             # Mid-morning in New York, so the transcripts read like a working day.
             now = dt.datetime.combine(today, dt.time(16, 0), tzinfo=dt.UTC)
-            demo = seed_demo(session, today, now)
+            demo = seed_demo(app, session, now)
             examples = add_enrollment_examples(session, demo, today)
+            # A small store's daily limit, so the workload page shows a day over it.
+            demo.store.daily_fill_limit = 4
+            session.commit()
+            renewal = session.get(QueueItem, demo.items["renewal_needed"])
+            assert renewal is not None and renewal.medicine_id is not None
+            prescriber = session.get(Medicine, renewal.medicine_id)
+            assert prescriber is not None
             pages = {
                 "item": f"/items/{demo.items['med_change']}",
-                "patient": f"/patients/{demo.patients['james'].id}",
+                "patient": f"/patients/{demo.patients['D03'].id}",
+                "sheet": f"/renewals/print?prescriber={prescriber.prescriber_npi}",
             }
         with serving(app) as base_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
@@ -159,6 +166,9 @@ def main() -> None:
             # The item page is the long one: actions on top, the whole transcript below.
             taken.append(shoot(page, pages["item"], out / "item.png", full_page=True))
             taken.append(shoot(page, "/upcoming", out / "upcoming.png"))
+            taken.append(shoot(page, "/renewals", out / "renewals.png"))
+            taken.append(shoot(page, pages["sheet"], out / "renewal-sheet.png", full_page=True))
+            taken.append(shoot(page, "/workload", out / "workload.png"))
             taken.append(shoot(page, pages["patient"], out / "patient.png"))
             taken.append(shoot(page, "/patients", out / "patients.png"))
             enroll = f"/patients/{examples['ben']}/enroll"

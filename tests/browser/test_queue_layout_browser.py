@@ -3,16 +3,15 @@ page scroll sideways, with long patient words, a claimer's email and two stores'
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store import queue
 from store.models import QueueKind, Role, User, utcnow
-from tests.browser.demo_data import seed_demo
+from tests.browser.real_demo import seed_demo
 from tests.browser.test_workspace_browser import sign_in
 from tests.factories import make_checkin, make_patient
 from tests.workspace_helpers import make_user
@@ -35,9 +34,9 @@ MEASURE = """() => ({
 
 @pytest.mark.parametrize("width", [PHONE_WIDTH, 320])
 def test_every_queue_column_fits_a_phone_screen(
-    browser: Browser, live_server: str, session: Session, width: int
+    app: Flask, browser: Browser, live_server: str, session: Session, width: int
 ) -> None:
-    demo = seed_demo(session, dt.date.today())
+    demo = seed_demo(app, session)
     claimer = "a.very.long.name.for.a.pharmacist@mainstreetrx.example"
     make_user(session, claimer, Role.PHARMACIST, demo.store)
     session.flush()

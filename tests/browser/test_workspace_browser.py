@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.transports.fake import FakeTransport
 from store import messages, queue
 from store.models import Channel, Direction, Purpose, QueueItem, QueueKind, QueueStatus, Role
-from tests.browser.demo_data import PHARMACIST, seed_demo
+from tests.browser.real_demo import PHARMACIST, seed_demo
 from tests.factories import STORE_NUMBER, make_checkin, make_patient, make_store
 from tests.workspace_helpers import PASSWORD, make_user
 
@@ -112,8 +112,8 @@ def test_a_pharmacist_reads_texts_and_resolves_an_item(
     assert resolved.outcome == "profile_updated"
 
 
-def test_signing_in_with_the_keyboard_only(page: Page, session: Session) -> None:
-    seed_demo(session, dt.date.today())
+def test_signing_in_with_the_keyboard_only(app: Flask, page: Page, session: Session) -> None:
+    demo = seed_demo(app, session)
     page.goto("/login")
     focused = "document.activeElement.id || document.activeElement.textContent"
     assert page.evaluate(focused) == "email"  # autofocus
@@ -129,7 +129,7 @@ def test_signing_in_with_the_keyboard_only(page: Page, session: Session) -> None
     assert outline != "none"
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    expect(page.locator("#active-count")).to_have_text("7")
+    expect(page.locator("#active-count")).to_have_text(str(demo.active_items(session)))
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
@@ -145,7 +145,7 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
 def test_every_form_control_on_the_main_pages_has_a_label(
     app: Flask, page: Page, session: Session
 ) -> None:
-    demo = seed_demo(session, dt.date.today())
+    demo = seed_demo(app, session)
     make_user(session, "admin@mainstreetrx.example", Role.ADMIN, demo.store)
     session.commit()
     page.goto("/login")
@@ -157,7 +157,9 @@ def test_every_form_control_on_the_main_pages_has_a_label(
         f"/items/{demo.items['med_change']}",
         "/upcoming",
         "/candidates",
-        f"/patients/{demo.patients['maria'].id}",
+        f"/items/{demo.items['renewal_needed']}",
+        "/renewals",
+        f"/patients/{demo.patients['D03'].id}",
         "/admin/users",
         "/admin/stores",
     ]
