@@ -88,7 +88,7 @@ STATUS_FILTERS = {
 
 def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
-    from bot.workspace import patients, stores, texting  # noqa: F401  (their views join bp)
+    from bot.workspace import fills, patients, stores, texting  # noqa: F401  (their views join bp)
 
     app.register_blueprint(bp)
 
