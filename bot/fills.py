@@ -200,9 +200,10 @@ class FillRow:
 
     @property
     def bulk_preparable(self) -> bool:
-        """Confirmed, nothing blocking, not started: what "mark prepared" takes."""
+        """Confirmed (or flagged with every item cleared), nothing blocking, not started:
+        what "mark prepared" takes."""
         return (
-            self.checkin_status is CheckinStatus.CONFIRMED
+            self.checkin_status in (CheckinStatus.CONFIRMED, CheckinStatus.FLAGGED)
             and self.blocker is None
             and self.state is FillState.TO_PREPARE
         )

@@ -416,7 +416,8 @@ def list_ready_fills(session: Session, *, after: int, limit: int) -> list[ReadyF
         .order_by(Fill.id)
         .limit(limit)
     )
-    return [ReadyFill(*row._tuple()) for row in session.execute(query).all()]
+    rows: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(query).all()]
+    return [ReadyFill(*row) for row in rows]
 
 
 def _claim(session: Session, fill_id: int, column: str, now: dt.datetime) -> bool:
