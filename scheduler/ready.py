@@ -117,7 +117,7 @@ def _step(
             text=f"Ready {days} days and not picked up (reminder sent): return it to stock.",
             reason=f"the store's pickup days are {fill.pickup_days}",
         )
-        fills.link_item(session, item_id, fill.fill_id, fill.anchor_date, fill.checkin_id)
+        fills.link_item(session, item_id, fill.fill_id, fill.anchor_date, fill.checkin_id, now)
         session.commit()
         report.not_picked_up += 1
 

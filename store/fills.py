@@ -449,12 +449,18 @@ def claim_not_picked_up(session: Session, fill_id: int, now: dt.datetime) -> boo
 
 
 def link_item(
-    session: Session, item_id: int, fill_id: int, anchor_date: dt.date, checkin_id: int | None
+    session: Session,
+    item_id: int,
+    fill_id: int,
+    anchor_date: dt.date,
+    checkin_id: int | None,
+    now: dt.datetime,
 ) -> None:
-    """Point a not_picked_up item at the fill that waited (and its check-in and date)."""
+    """Point a not_picked_up item at the fill that waited (its check-in and date), dated by
+    the pass's clock."""
     table = table_of(QueueItem)
     session.execute(
         update(table)
         .where(table.c.id == item_id)
-        .values(fill_id=fill_id, anchor_date=anchor_date, checkin_id=checkin_id)
+        .values(fill_id=fill_id, anchor_date=anchor_date, checkin_id=checkin_id, created_at=now)
     )
