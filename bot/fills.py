@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,7 +49,7 @@ from sqlalchemy.orm import Session
 from bot.items import Refusal, Result
 from bot.planning_cli import medication_of
 from bot.summary import topic_summary
-from planning.sync import ItemStatus, PlanItem, plan_sync
+from planning.sync import ItemStatus, Medication, PlanItem, plan_sync
 from store import fills as fill_store
 from store.audit import record_audit
 from store.models import (
@@ -381,7 +382,7 @@ def _medicine_rows(
     maintenance = [m for m in medicines if m.med_type != "prn"]
     if not maintenance:
         return ()
-    plan = plan_sync([medication_of(m) for m in maintenance], day, cycle_days=cycle_days, today=day)
+    planned = [_plan_item(medication_of(m), day, cycle_days) for m in maintenance]
     holding = [i for i in active_items if i.kind in HOLDING_KINDS]
     about: dict[int, fill_store.DayItem] = {
         i.medicine_id: i
@@ -389,7 +390,7 @@ def _medicine_rows(
         if i.medicine_id is not None and i.kind != QueueKind.RENEWAL_NEEDED
     }
     rows = []
-    for medicine, item in zip(maintenance, plan.items, strict=True):
+    for medicine, item in zip(maintenance, planned, strict=True):
         action, quantity, reason = _action(item, day)
         hold_for = about.get(medicine.id) or (holding[0] if holding else None)
         if hold_for is not None and action in (Action.FILL, Action.SHORT_FILL):
@@ -400,6 +401,14 @@ def _medicine_rows(
             reason = "no refills left: ask the prescriber for a new prescription"
         rows.append(MedicineRow(medicine.name, action, quantity, reason))
     return tuple(rows)
+
+
+@functools.lru_cache(maxsize=16384)
+def _plan_item(medication: Medication, day: dt.date, cycle_days: int) -> PlanItem:
+    """The sync plan of one medicine for anchor `day` as of that day. With an anchor given,
+    each medicine's plan depends on it alone, and patients in sync share their dates (last
+    fill a cycle before the anchor): the same few plans serve a whole day's list."""
+    return plan_sync([medication], day, cycle_days=cycle_days, today=day).items[0]
 
 
 def _action(item: PlanItem, day: dt.date) -> tuple[Action, int | None, str]:
