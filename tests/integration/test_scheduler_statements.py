@@ -28,7 +28,7 @@ PER_CHECKIN = 10
 # Per pass: register the pass and forget it at the end (2), roll anchors (1), list and create
 # the check-ins (3), the two due-row queries of each batch, the last one empty (4), with room
 # for one more.
-PER_PASS = 12
+PER_PASS = 13  # one more since issue 13: the sweep of ready fills (scheduler/ready.py)
 
 
 @contextmanager
