@@ -48,6 +48,9 @@ def init_app(app: Flask) -> None:
         demo,
     ):
         app.cli.add_command(command)
+    from bot import fills_cli
+
+    fills_cli.init_app(app)
     from bot.planning_cli import init_app as init_planning
 
     init_planning(app)

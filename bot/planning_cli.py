@@ -11,6 +11,7 @@ import json
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import click
@@ -38,7 +39,21 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def medication_of(medicine: Medicine) -> Medication:
+class MedicineColumns(Protocol):
+    """A stored medicine's planning columns: a Medicine, or a row the fill day read."""
+
+    name: str
+    med_type: MedType
+    days_supply: int | None
+    last_fill_date: dt.date | None
+    refills_remaining: int | None
+    quantity: float | None
+    daily_dose: float | None
+    package: Package
+    controlled: bool
+
+
+def medication_of(medicine: MedicineColumns | Medicine) -> Medication:
     """Return the planning view of a stored medicine."""
     return Medication(
         name=medicine.name,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import outreach
 from bot.transports.base import Outcome, Transport
 from dialogs import TOPIC_NAMES
-from scheduler import policy, renewals, welcome
+from scheduler import policy, ready, renewals, welcome
 from store import checkins, queue
 from store.models import (
     OPEN_CHECKIN_STATUSES,
@@ -73,6 +73,9 @@ class PassReport:
     opted_out: int = 0
     welcomes: int = 0  # welcome texts (or calls) after accepted consent (scheduler/welcome.py)
     renewals: int = 0  # renewal_needed items raised (scheduler/renewals.py)
+    ready_notices: int = 0  # "your refills are ready" (scheduler/ready.py)
+    pickup_reminders: int = 0
+    not_picked_up: int = 0
     claimed_elsewhere: int = 0
     errors: int = 0
 
@@ -97,6 +100,9 @@ class PassReport:
             "opted_out": "check-ins closed: patient opted out",
             "welcomes": "welcomes sent",
             "renewals": "renewal requests queued (no refills left)",
+            "ready_notices": "ready notices sent",
+            "pickup_reminders": "pickup reminders sent",
+            "not_picked_up": "not-picked-up items raised",
             "claimed_elsewhere": "check-ins claimed by another scheduler",
             "errors": "errors (see log)",
         }
@@ -142,6 +148,7 @@ def run_pass(
     with _beating(sessions) as pass_id, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         welcome.send_welcomes(sessions, now, outbox, report, batch_size)  # before the check-ins
         work_due_checkins(sessions, now, outbox, report, batch_size, pool, pass_id)
+        ready.work_ready_fills(sessions, now, outbox, report, batch_size)  # staff marked ready
     log.info("scheduler pass at %s: %s", now.isoformat(), report.summary().replace("\n", "; "))
     return report
 

@@ -634,7 +634,11 @@ class Fill(Base):
     delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"), default=Delivery.PICKUP)
     note: Mapped[str | None] = mapped_column(Text)
     ready_at: Mapped[dt.datetime | None]
+    # Claimed (conditional UPDATE) when the ready notice is sent, so it goes once (SPEC 13).
+    ready_notice_at: Mapped[dt.datetime | None]
     pickup_reminded_at: Mapped[dt.datetime | None]
+    # When the not_picked_up item was raised (claimed the same way: one item per fill).
+    not_picked_up_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]  # picked up or delivered
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from store import fills
 from store.checkins import close_open_checkins
 from store.models import (
     OPEN_CHECKIN_STATUSES,
@@ -288,3 +289,5 @@ def set_delivery(session: Session, patient_id: int, delivery: Delivery, now: dt.
     session.execute(
         update(table).where(table.c.id == patient_id).values(delivery=delivery, updated_at=now)
     )
+    # The fills not yet collected follow the choice (SPEC 13: delivery fills end delivered).
+    fills.follow_patient_delivery(session, patient_id, delivery, now)

@@ -94,6 +94,7 @@ STATUS_FILTERS = {
 def init_app(app: Flask) -> None:
     """Register the pages and the template helpers they share."""
     from bot.workspace import (  # noqa: F401  (their views join bp)
+        fills,
         patients,
         renewals,
         stores,

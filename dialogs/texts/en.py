@@ -52,6 +52,14 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     "unknown_number": "{pharmacy}: Sorry, we could not match this number. Please call us at"
     " {phone}.",
     # Issue 14: the welcome after accepted consent, sent once (CTIA's opt-in confirmation).
+    # Issue 13: staff marked the fill ready (no medicine named: SPEC 8), and the one reminder
+    # when it waits longer than the store's pickup days.
+    "ready_pickup": "{pharmacy}: {hi}Your refills are ready for pickup. Questions? Call {phone}."
+    " Reply STOP to opt out.",
+    "ready_delivery": "{pharmacy}: {hi}Your refills are ready and will be delivered soon."
+    " Questions? Call {phone}. Reply STOP to opt out.",
+    "pickup_reminder": "{pharmacy}: {hi}Reminder: your refills are waiting for pickup."
+    " Questions? Call {phone}. Reply STOP to opt out.",
     "welcome": "{pharmacy}: {hi}Welcome to {program}: a text before each refill, next pickup"
     " {date}. Msg & data rates may apply. HELP for help, STOP to end.",
     # The quick form (SPEC 6): every topic in one question, longest first.
@@ -153,6 +161,13 @@ VOICE: Final[dict[str, str | tuple[str, ...]]] = {
     " Goodbye.",
     # Issue 14: the welcome, as a notice call (it may reach a voicemail: nothing about
     # medicines).
+    # Issue 13: the ready notice and the pickup reminder as calls (a voicemail may take them).
+    "ready_pickup": "Hello, this is {pharmacy}. Your refills are ready for pickup. Questions?"
+    " Call us at {phone}. Again, {phone}. Goodbye.",
+    "ready_delivery": "Hello, this is {pharmacy}. Your refills are ready and will be delivered"
+    " soon. Questions? Call us at {phone}. Again, {phone}. Goodbye.",
+    "pickup_reminder": "Hello, this is {pharmacy}. A reminder: your refills are waiting for"
+    " pickup. Questions? Call us at {phone}. Again, {phone}. Goodbye.",
     "welcome": "Hello, this is {pharmacy}. Welcome to the {program} program. We will call you"
     " about a week before each pickup. Your next pickup is {date}. For help, or to stop these"
     " calls, call us at {phone}. Again, {phone}. Goodbye.",

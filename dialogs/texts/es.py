@@ -47,6 +47,13 @@ SMS: Final[dict[str, str | tuple[str, ...]]] = {
     " {phone}.",
     "unknown_number": "{pharmacy}: Perdon, no reconocemos este numero. Llamenos al {phone}.",
     # Issue 14: la bienvenida tras el consentimiento, una sola vez (confirmacion CTIA).
+    # Issue 13: el personal marco el resurtido listo, y el unico recordatorio de recogida.
+    "ready_pickup": "{pharmacy}: {hi}Sus resurtidos estan listos para recoger. ¿Dudas? Llame al"
+    " {phone}. ALTO para salir.",
+    "ready_delivery": "{pharmacy}: {hi}Sus resurtidos estan listos y se entregaran pronto."
+    " ¿Dudas? Llame al {phone}. ALTO para salir.",
+    "pickup_reminder": "{pharmacy}: {hi}Recordatorio: sus resurtidos lo esperan para recoger."
+    " ¿Dudas? Llame al {phone}. ALTO para salir.",
     "welcome": "{pharmacy}: {hi}{program}: msj antes de cada resurtido, recoja el {date}."
     " Pueden aplicar tarifas de msj y datos. AYUDA ayuda, ALTO salir.",
     # Formulario rapido: todos los temas en una pregunta, de la mas larga a la mas corta.
@@ -151,6 +158,13 @@ VOICE: Final[dict[str, str | tuple[str, ...]]] = {
     "unknown_number": "Gracias por llamar a {pharmacy}. Por favor llame a la farmacia al"
     " {phone}. Adiós.",
     # Issue 14: la bienvenida como llamada (puede llegar a un buzón: nada de medicinas).
+    # Issue 13: el aviso de listo y el recordatorio de recogida como llamadas.
+    "ready_pickup": "Hola, le habla {pharmacy}. Sus resurtidos están listos para recoger."
+    " ¿Dudas? Llámenos al {phone}. Otra vez, {phone}. Adiós.",
+    "ready_delivery": "Hola, le habla {pharmacy}. Sus resurtidos están listos y se entregarán"
+    " pronto. ¿Dudas? Llámenos al {phone}. Otra vez, {phone}. Adiós.",
+    "pickup_reminder": "Hola, le habla {pharmacy}. Un recordatorio: sus resurtidos lo esperan"
+    " para recoger. ¿Dudas? Llámenos al {phone}. Otra vez, {phone}. Adiós.",
     "welcome": "Hola, le habla {pharmacy}. Bienvenido al programa {program}. Le llamaremos"
     " una semana antes de cada recogida. Su próxima recogida es el {date}. Para ayuda, o para"
     " no recibir estas llamadas, llámenos al {phone}. Otra vez, {phone}. Adiós.",

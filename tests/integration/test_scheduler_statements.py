@@ -27,10 +27,10 @@ DUE = 20
 PER_CHECKIN = 9
 # Per pass: register the pass and forget it at the end (2), on PostgreSQL the pass's advisory
 # lock taken, its siblings' locks listed, and the lock given back (3), roll anchors (1), list
-# and create the check-ins (3), the medicines that may need a renewal request (1), per batch
-# the two due-row queries and one claim of the whole batch, the last batch empty and
-# unclaimed (5).
-PER_PASS = 16
+# and create the check-ins (3), the medicines that may need a renewal request (1), the fills
+# marked ready (1), per batch the two due-row queries and one claim of the whole batch, the
+# last batch empty and unclaimed (5).
+PER_PASS = 17
 
 
 @contextmanager
