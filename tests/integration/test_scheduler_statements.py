@@ -25,12 +25,13 @@ DUE = 20
 # conversation); the attempt on the check-in (1); then, after the commit and the send,
 # Twilio's answer (1) and the next look (1). Was 17, then 10 with a claim per row.
 PER_CHECKIN = 9
-# Per pass: register the pass and forget it at the end (2), on PostgreSQL the pass's advisory
-# lock taken, its siblings' locks listed, and the lock given back (3), roll anchors (1), list
-# and create the check-ins (3), the medicines that may need a renewal request (1), the fills
-# marked ready (1), per batch the two due-row queries and one claim of the whole batch, the
-# last batch empty and unclaimed (5).
-PER_PASS = 17
+# Per pass: forget dead passes, register this one and forget it at the end (3; on PostgreSQL
+# also the siblings' locks listed, this pass's lock taken and given back: 3 more), roll
+# anchors (1), list and create the check-ins and mark their enrollments (3), the welcomes due
+# (1), the medicines that may need a renewal request (1), the fills marked ready (1), per batch
+# the two due-row queries and one claim of the whole batch, the last batch empty and
+# unclaimed (5).
+PER_PASS = 18
 
 
 @contextmanager
