@@ -48,9 +48,11 @@ def init_app(app: Flask) -> None:
         demo,
     ):
         app.cli.add_command(command)
+    from bot.fhir.commands import init_app as init_fhir
     from bot.planning_cli import init_app as init_planning
 
     init_planning(app)
+    init_fhir(app)
 
 
 def ensure_default_store() -> Store:
