@@ -121,16 +121,12 @@ def import_bundle(
 ) -> tuple[importer.ImportReport, BundleRows]:
     """Import a Bundle's JSON `text` like a CSV of the same patients (store.importer)."""
     read = read_bundle(text)
-    told: set[tuple[int, str]] = set()
+    # A Patient's problem comes back once for each of its medicines: said once, in entry order.
+    told: dict[tuple[int, str], None] = dict.fromkeys(read.problems)
 
     def tell(entry: int, reason: str) -> None:
-        # A Patient's problem comes back once for each of its medicines: say it once.
-        if (entry, reason) not in told:
-            told.add((entry, reason))
-            on_reject(entry, _with_source(reason))
+        told[(entry, reason)] = None
 
-    for entry, reason in read.problems:
-        tell(entry, reason)
     report = importer.import_rows(
         session,
         read.columns,
@@ -140,6 +136,8 @@ def import_bundle(
         now=now,
         commit=commit,
     )
+    for entry, reason in sorted(told):
+        on_reject(entry, _with_source(reason))
     return report, read
 
 
@@ -198,10 +196,11 @@ def _index(raw_entries: list[Any], read: BundleRows) -> tuple[dict[str, list[_En
             continue
         kind = resource["resourceType"]
         by_type.setdefault(kind, []).append(_Entry(number, resource))
+        # The first entry of a URL is the one references mean (a repeat is reported later).
         if isinstance(raw.get("fullUrl"), str):
-            urls[raw["fullUrl"]] = (kind, number)
+            urls.setdefault(raw["fullUrl"], (kind, number))
         if isinstance(resource.get("id"), str):
-            urls[f"{kind}/{resource['id']}"] = (kind, number)
+            urls.setdefault(f"{kind}/{resource['id']}", (kind, number))
     return by_type, urls
 
 
