@@ -28,7 +28,7 @@ TRANSCRIPT_PAGE_SIZE = 500
 
 
 def init_app(app: Flask) -> None:
-    from bot import patients_api  # noqa: F401  (its routes join bp)
+    from bot import openapi, patients_api  # noqa: F401  (their routes join bp)
 
     app.register_blueprint(bp)  # errors under /api/ are JSON: bot/errors.py
 
