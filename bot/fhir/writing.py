@@ -423,8 +423,9 @@ def _communication(message: Any, patient_ref: dict[str, Any]) -> dict[str, Any]:
         "sender": patient_ref,
         "sent": message.created_at.isoformat(),
         "medium": [{"coding": [{"system": codes.CHANNEL_SYSTEM, "code": channel.value}]}],
-        "payload": payload or [{"contentString": ""}],
     }
+    if payload:  # a call with neither words nor a recording has none (FHIR has no empty text)
+        resource["payload"] = payload
     if message.checkin_id is not None:
         resource["partOf"] = [{"reference": _ref("Task", f"checkin-{message.checkin_id}")}]
     return resource
