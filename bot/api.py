@@ -28,7 +28,7 @@ TRANSCRIPT_PAGE_SIZE = 500
 
 
 def init_app(app: Flask) -> None:
-    from bot import fills_api, patients_api  # noqa: F401  (their routes join bp)
+    from bot import fills_api, openapi, patients_api  # noqa: F401  (their routes join bp)
 
     app.register_blueprint(bp)  # errors under /api/ are JSON: bot/errors.py
 

@@ -49,11 +49,12 @@ def init_app(app: Flask) -> None:
     ):
         app.cli.add_command(command)
     from bot import fills_cli
-
-    fills_cli.init_app(app)
+    from bot.fhir.commands import init_app as init_fhir
     from bot.planning_cli import init_app as init_planning
 
     init_planning(app)
+    init_fhir(app)
+    fills_cli.init_app(app)
 
 
 def ensure_default_store() -> Store:

@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -111,6 +111,26 @@ class RowError(ValueError):
     """One row cannot be imported; the message says why."""
 
 
+class PatientColumnsError(RowError):
+    """The row's patient columns (the same on each of the patient's rows) are wrong."""
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One row as a reader made it (the CSV here, a FHIR Bundle in bot/fhir), before the rules.
+
+    `number` is what a rejection names (a spreadsheet row, a Bundle entry); a problem with the
+    patient's columns names `patient_number` instead when the reader gave one (the Patient
+    entry the row's patient columns came from). `problem` is the reader's own reason to reject
+    the row; it still protects the patient's other medicines like any rejected row.
+    """
+
+    number: int
+    cells: Mapping[str, Any]
+    patient_number: int | None = None
+    problem: str | None = None
+
+
 @dataclass(frozen=True)
 class PatientFields:
     first_name: str
@@ -146,6 +166,7 @@ class ImportRow:
     """One validated CSV row."""
 
     row: int
+    patient_row: int  # what a problem with the patient's columns names
     store_code: str
     store_id: int
     patient_id: str
@@ -266,16 +287,58 @@ def import_patients(
     batches already done (and a rerun finishes the job). Without it, everything is flushed
     and then rolled back: a dry run that still exercises every database constraint.
     """
+    reader = csv.DictReader(_strip_bom(lines))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    # The header is spreadsheet row 1; a row with more cells than columns has a None key.
+    rows = (
+        SourceRow(
+            number, raw, problem="more cells than columns in the header" if None in raw else None
+        )
+        for number, raw in enumerate(reader, start=2)
+    )
+    return import_rows(
+        session,
+        header,
+        rows,
+        default_store=default_store,
+        on_reject=on_reject,
+        now=now,
+        commit=commit,
+    )
+
+
+def import_rows(
+    session: Session,
+    columns: Iterable[str],
+    rows: Iterable[SourceRow],
+    *,
+    default_store: str,
+    on_reject: RejectHandler,
+    now: dt.datetime,
+    commit: bool = True,
+) -> ImportReport:
+    """Import `rows` whose cells are named by `columns` (those of 5.4) with the CSV's rules.
+
+    The way in for readers of other formats: each turns its file into rows of 5.4's columns,
+    and every rule, the upsert and the report stay here. `columns` is the header: an optional
+    column of KEPT_WHEN_ABSENT that is not in it keeps its stored values.
+    """
     stores = {
         s.code: _StoreInfo(s.id, s.region, s.timezone, s.lead_days, s.review_imports)
         for s in session.scalars(select(Store))
     }
     if default_store not in stores:
         raise ImportFileError(f"unknown store {default_store!r}")
+    header = set(columns)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ImportFileError(f"missing required columns: {', '.join(missing)}")
     run = _Run(id=uuid.uuid4().hex, stores=stores, default_store=default_store, now=now)
+    run.absent = frozenset(c for c in KEPT_WHEN_ABSENT if c not in header)
     try:
         batch: list[ImportRow] = []
-        for row in _read_rows(lines, run, on_reject):
+        for row in _read_rows(rows, run, on_reject):
             batch.append(row)
             if len(batch) >= BATCH_ROWS:
                 _apply_batch(session, batch, run, on_reject)
@@ -299,24 +362,23 @@ def _finish_batch(session: Session, commit: bool) -> None:
     session.expunge_all()
 
 
-def _read_rows(lines: Iterable[str], run: _Run, on_reject: RejectHandler) -> Iterator[ImportRow]:
-    reader = csv.DictReader(_strip_bom(lines))
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    run.absent = frozenset(c for c in KEPT_WHEN_ABSENT if c not in header)
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ImportFileError(f"missing required columns: {', '.join(missing)}")
-    reader.fieldnames = header
-    row_number = 1  # the header is spreadsheet row 1
-    for raw in reader:
-        row_number += 1
+def _read_rows(
+    rows: Iterable[SourceRow], run: _Run, on_reject: RejectHandler
+) -> Iterator[ImportRow]:
+    for source in rows:
         run.report.rows += 1
+        raw = source.cells
         try:
-            yield _parse_row(raw, row_number, run)
+            if source.problem is not None:
+                raise RowError(source.problem)
+            yield _parse_row(raw, source, run)
         except RowError as error:
             store = str(raw.get("store") or "").strip() or run.default_store
             key = (store, str(raw.get("patient_id") or "").strip())
-            run.reject(on_reject, row_number, str(error), key)
+            number = source.number
+            if isinstance(error, PatientColumnsError) and source.patient_number is not None:
+                number = source.patient_number
+            run.reject(on_reject, number, str(error), key)
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -328,10 +390,61 @@ def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
         yield line
 
 
-def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
-    if None in raw:
-        raise RowError("more cells than columns in the header")
+@dataclass(frozen=True)
+class _PatientPart:
+    store_code: str
+    store: _StoreInfo
+    patient_id: str
+    patient: PatientFields
+    consent_date: dt.date | None
+    anchor_date: dt.date
+    local_today: dt.date
+    cycle_days: int
+
+
+def _parse_row(raw: Mapping[str, Any], source: SourceRow, run: _Run) -> ImportRow:
     cell = _Cells(raw)
+    try:
+        part = _parse_patient_columns(cell, run)
+    except RowError as error:
+        raise PatientColumnsError(str(error)) from None
+    store = part.store
+    npi = cell.text("prescriber_npi", required=False, max_len=10) or None
+    if npi is not None and not _NPI.fullmatch(npi):
+        raise RowError(f"prescriber_npi must be 10 digits, not {npi!r}")
+    medicine = MedicineFields(
+        med_type=cell.choice("med_type", {"maintenance": MedType.MAINTENANCE, "prn": MedType.PRN}),
+        days_supply=cell.integer("days_supply", 1, 400),
+        last_fill_date=cell.date("last_fill_date", required=False),
+        refills_remaining=cell.integer("refills_remaining", 0, 99),
+        quantity=cell.number("quantity"),
+        daily_dose=cell.number("daily_dose"),
+        package=cell.choice("package", _PACKAGES, Package.SPLITTABLE),
+        controlled=cell.boolean("controlled"),
+        rx_number=cell.text("rx_number", required=False, max_len=32) or None,
+        prescriber_name=cell.text("prescriber_name", required=False, max_len=120) or None,
+        prescriber_npi=npi,
+        prescriber_phone=cell.phone("prescriber_phone", store.region),
+        prescriber_fax=cell.phone("prescriber_fax", store.region),
+    )
+    return ImportRow(
+        row=source.number,
+        patient_row=source.patient_number if source.patient_number is not None else source.number,
+        store_code=part.store_code,
+        store_id=store.id,
+        patient_id=part.patient_id,
+        patient=part.patient,
+        consent_date=part.consent_date,
+        anchor_date=part.anchor_date,
+        local_today=part.local_today,
+        cycle_days=part.cycle_days,
+        medication=" ".join(cell.text("medication", max_len=200).split()),
+        medicine=medicine,
+    )
+
+
+def _parse_patient_columns(cell: _Cells, run: _Run) -> _PatientPart:
+    """The columns that describe the patient (repeated on each of the patient's rows)."""
     store_code = cell.text("store", required=False, max_len=32) or run.default_store
     store = run.stores.get(store_code)
     if store is None:
@@ -358,45 +471,24 @@ def _parse_row(raw: dict[str, Any], row: int, run: _Run) -> ImportRow:
         birth_date=birth_date,
         delivery=cell.choice("delivery", _DELIVERY, Delivery.PICKUP),
     )
-    npi = cell.text("prescriber_npi", required=False, max_len=10) or None
-    if npi is not None and not _NPI.fullmatch(npi):
-        raise RowError(f"prescriber_npi must be 10 digits, not {npi!r}")
-    medicine = MedicineFields(
-        med_type=cell.choice("med_type", {"maintenance": MedType.MAINTENANCE, "prn": MedType.PRN}),
-        days_supply=cell.integer("days_supply", 1, 400),
-        last_fill_date=cell.date("last_fill_date", required=False),
-        refills_remaining=cell.integer("refills_remaining", 0, 99),
-        quantity=cell.number("quantity"),
-        daily_dose=cell.number("daily_dose"),
-        package=cell.choice("package", _PACKAGES, Package.SPLITTABLE),
-        controlled=cell.boolean("controlled"),
-        rx_number=cell.text("rx_number", required=False, max_len=32) or None,
-        prescriber_name=cell.text("prescriber_name", required=False, max_len=120) or None,
-        prescriber_npi=npi,
-        prescriber_phone=cell.phone("prescriber_phone", store.region),
-        prescriber_fax=cell.phone("prescriber_fax", store.region),
-    )
     anchor_date = cell.date("anchor_date", required=True)
     assert anchor_date is not None
-    return ImportRow(
-        row=row,
+    return _PatientPart(
         store_code=store_code,
-        store_id=store.id,
+        store=store,
         patient_id=cell.text("patient_id", max_len=64),
         patient=patient,
         consent_date=cell.date("consent_date", required=False),
         anchor_date=anchor_date,
         local_today=local_today,
         cycle_days=cell.integer("cycle_days", 7, 365) or 30,
-        medication=" ".join(cell.text("medication", max_len=200).split()),
-        medicine=medicine,
     )
 
 
 class _Cells:
     """Typed access to one row's cells, raising RowError with the column name."""
 
-    def __init__(self, raw: dict[str, Any]) -> None:
+    def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
 
     def _get(self, name: str) -> str:
@@ -494,7 +586,7 @@ def _apply_batch(
         key = (row.store_id, row.patient_id)
         patient = patients.get(key)
         if row.anchor_date < row.local_today:
-            run.reject(on_reject, row.row, _past_anchor_reason(row, patient), row.key)
+            run.reject(on_reject, row.patient_row, _past_anchor_reason(row, patient), row.key)
             continue
         if patient is None:
             patient = patients[key] = Patient(
@@ -520,7 +612,7 @@ def _apply_batch(
             or _consent_differs(patient, row.consent_date)
         ):
             reason = "patient details differ from an earlier row of this patient"
-            run.reject(on_reject, row.row, reason, row.key)
+            run.reject(on_reject, row.patient_row, reason, row.key)
             continue
         if patient.import_run != run.id:
             patient.import_run = run.id
