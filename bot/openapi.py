@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from bot.api import bp
+from bot.fills import Action, Blocker
 from bot.inputs import MAX_PAGE
 from bot.items import OUTCOMES
 from bot.patients_api import MAX_PER_PAGE
@@ -24,6 +25,8 @@ from store.models import (
     CheckinStatus,
     ConsentMethod,
     ConsentState,
+    Delivery,
+    FillState,
     Language,
     QueueKind,
     QueueStatus,
@@ -224,6 +227,74 @@ SCHEMAS: dict[str, Any] = {
         "minProperties": 1,
         "additionalProperties": False,
     },
+    "FillItem": _object(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": _enum(QueueKind)},
+            "text": _nullable("string"),
+        }
+    ),
+    "FillMedicine": _object(
+        {
+            "name": {"type": "string"},
+            "action": {"type": "string", "enum": _enum(Action)},
+            "quantity": _nullable("integer", description="the short fill's quantity"),
+            "reason": _nullable("string"),
+        }
+    ),
+    "FillRow": _object(
+        {
+            "id": _nullable("integer", description="null until staff first act on the row"),
+            "enrollment_id": {"type": "integer"},
+            "patient_id": {"type": "string", "description": "the PMS id"},
+            "patient_name": {"type": "string"},
+            "birth_date": _nullable("string", format="date"),
+            "store": {"type": "string"},
+            "anchor_date": _DATE,
+            "state": {"type": "string", "enum": _enum(FillState)},
+            "note": _nullable("string"),
+            "delivery": {"type": "string", "enum": _enum(Delivery)},
+            "checkin_id": _nullable("integer"),
+            "checkin_status": {
+                "type": ["string", "null"],
+                "enum": [*_enum(CheckinStatus), None],
+                "description": "null: no check-in for this date",
+            },
+            "roster_status": {"type": "string", "enum": _enum(roster.RosterStatus)},
+            "topics": {"type": "object", "additionalProperties": {"type": "string"}},
+            "open_items": {"type": "array", "items": _ref("FillItem")},
+            "prn_requests": {"type": "array", "items": _ref("FillItem")},
+            "medicines": {"type": "array", "items": _ref("FillMedicine")},
+            "blocker": {
+                "type": ["string", "null"],
+                "enum": [*_enum(Blocker), None],
+                "description": "why the row is not simply ready to fill; null: nothing blocks",
+            },
+            "ready_at": _nullable("string", format="date-time"),
+            "ready_notice_sent": {"type": "boolean"},
+        }
+    ),
+    "FillDay": _object({"date": _DATE, "items": {"type": "array", "items": _ref("FillRow")}}),
+    "FillStateChange": {
+        **_object(
+            {
+                "state": {"type": "string", "enum": _enum(FillState)},
+                "note": {"type": ["string", "null"], "description": "required for on_hold"},
+            },
+            required=["state"],
+        ),
+    },
+    "RowStateChange": {
+        **_object(
+            {
+                "enrollment_id": {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER},
+                "date": _DATE,
+                "state": {"type": "string", "enum": _enum(FillState)},
+                "note": {"type": ["string", "null"], "description": "required for on_hold"},
+            },
+            required=["enrollment_id", "date", "state"],
+        ),
+    },
 }
 
 
@@ -372,6 +443,35 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "content": {JSON: {"schema": _ref("EnrollmentChange")}},
         },
         "responses": {"200": _answer("EnrollmentChanged"), **_errors(400, 401, 404, 409)},
+    },
+    ("GET", "/api/fills"): {
+        "summary": "The fill-day list: one row per enrolled patient anchored that day",
+        "parameters": [_query("date", _DATE, "YYYY-MM-DD; default today in the store's zone")],
+        "responses": {"200": _answer("FillDay"), **_errors(400, 401)},
+    },
+    ("POST", "/api/fills/<int:fill_id>/state"): {
+        "summary": "Move a fill (to_prepare, prepared, ready, picked_up, delivered, on_hold)",
+        "parameters": [
+            {
+                "name": "fill_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER},
+            }
+        ],
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("FillStateChange")}}},
+        "responses": {
+            "200": _answer("FillRow", "the row as it is now"),
+            **_errors(400, 401, 403, 404, 409),
+        },
+    },
+    ("POST", "/api/fills/state"): {
+        "summary": "Move the fill of a row that has no fill id yet (by enrollment and date)",
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("RowStateChange")}}},
+        "responses": {
+            "200": _answer("FillRow", "the row as it is now"),
+            **_errors(400, 401, 403, 404, 409),
+        },
     },
 }
 

@@ -147,11 +147,30 @@ def test_the_real_answers_match_their_schemas(app: Flask, seeded: Seeded) -> Non
         "POST", change, "/api/patients/P1/enrollment", 200, json={"disenroll_reason": "moved"}
     )
     api.check("POST", change, "/api/patients/P3/enrollment", 409, json={"phi_ok": True})
+    fills = api.check("GET", "/api/fills", f"/api/fills?date={seeded.anchor_date}", 200)
+    row = next(r for r in fills["items"] if r["patient_id"] == "P2")
+    assert row["id"] is None and row["state"] == "to_prepare"
+    api.check("GET", "/api/fills", "/api/fills?date=someday", 400)
+    by_row = "/api/fills/state"
+    moved = {"enrollment_id": row["enrollment_id"], "date": seeded.anchor_date}
+    prepared = api.check("POST", by_row, by_row, 200, json={**moved, "state": "prepared"})
+    assert prepared["id"] is not None and prepared["state"] == "prepared"
+    api.check("POST", by_row, by_row, 400, json={**moved, "state": "asleep"})
+    api.check(
+        "POST", by_row, by_row, 404, json={**moved, "enrollment_id": 999999, "state": "ready"}
+    )
+    by_id = "/api/fills/<int:fill_id>/state"
+    url = f"/api/fills/{prepared['id']}/state"
+    assert api.check("POST", by_id, url, 200, json={"state": "ready"})["state"] == "ready"
+    api.check("POST", by_id, url, 409, json={"state": "prepared"})  # ready does not go back
+    api.check("POST", by_id, url, 400, data="not json")
+    api.check("POST", by_id, "/api/fills/999999/state", 404, json={"state": "ready"})
     # Without a token, every route but the description answers 401 in the Error shape.
     anonymous = Answers(app.test_client(), "")
     for method, rule in OPERATIONS:
         if rule != "/api/openapi.json":
             url = rule.replace("<int:item_id>", "1").replace("<int:checkin_id>", "1")
+            url = url.replace("<int:fill_id>", "1")
             anonymous.check(method, rule, url.replace("<patient_id>", "P1"), 401)
     # Every described route was called with a real answer.
     assert {(m, r) for m, r, _ in api.seen} == set(OPERATIONS)
