@@ -17,7 +17,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     """
     from flask_wtf.csrf import CSRFProtect
 
-    from bot import access, api, devphone, errors, health, inputs, workspace
+    from bot import access, api, devphone, errors, health, inputs, reports, workspace
     from bot.cli import init_app as init_cli
     from bot.config import load_settings
     from bot.extensions import init_app as init_extensions
@@ -51,6 +51,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     csrf.exempt(api.bp)
     errors.init_app(app)
     workspace.init_app(app)
+    reports.init_app(app)  # the program report: page, CSV and GET /api/reports/program
     # Signs what the browser asks, so it exists only in demo mode with the console transport.
     devphone.init_app(app)
     csrf.exempt(devphone.bp)
