@@ -12,6 +12,7 @@ its numbers in a table beside it for screen readers and for anyone who wants the
 from __future__ import annotations
 
 import functools
+import math
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -96,6 +97,10 @@ def bar_chart(
         truncate_label=-1,
     )
     chart.x_labels = list(x_labels)
+    # Counts: whole-number gridlines (pygal would print 0.2, 0.4... for a quiet month).
+    top = max((max(values, default=0) for values in series.values()), default=0)
+    step = max(1, math.ceil(top / 8))
+    chart.y_labels = list(range(0, int(top) + step + 1, step))
     for name, values in series.items():
         chart.add(name, list(values))
     return _clean(chart.render(is_unicode=True), label)

@@ -34,6 +34,7 @@ from store.models import (
 )
 from tests.browser.demo_data import PHARMACIST, Demo, seed_demo
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
+from tests.report_history import seed_november
 from tests.workspace_helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,6 +143,8 @@ def main() -> None:
             now = dt.datetime.combine(today, dt.time(16, 0), tzinfo=dt.UTC)
             demo = seed_demo(session, today, now)
             examples = add_enrollment_examples(session, demo, today)
+            seed_november(session, demo.store)
+            session.commit()
             pages = {
                 "item": f"/items/{demo.items['med_change']}",
                 "patient": f"/patients/{demo.patients['james'].id}",
@@ -169,6 +172,9 @@ def main() -> None:
             page.goto(patient)
             page.locator("#enrollment").screenshot(path=str(out / "enrollment-panel.png"))
             taken.append(out / "enrollment-panel.png")
+            # November 2026 of tests/report_history.py: a month with something in every table.
+            november = "/reports?from=2026-11-01&to=2026-11-30"
+            taken.append(shoot(page, november, out / "reports.png", full_page=True))
             browser.close()
         app.extensions["medsync"].db.dispose()
     for path in taken:

@@ -157,6 +157,7 @@ def test_every_form_control_on_the_main_pages_has_a_label(
         f"/items/{demo.items['med_change']}",
         "/upcoming",
         "/candidates",
+        "/reports",
         f"/patients/{demo.patients['maria'].id}",
         "/admin/users",
         "/admin/stores",

@@ -78,6 +78,8 @@ def test_the_page_shows_the_figures_with_their_definitions_and_clean_charts(
     assert "Continuation at 6 months" in html and "1 of 2" not in html  # chain: 2 of 4
     assert "2 of 4" in html and "By store" in html
     assert "handed to the phone network" in html  # the definition of contacted
+    assert '<tr><th scope="row">Medication change</th><td>2</td></tr>' in html
+    assert '<tr><th scope="row">Confirmed (nothing to flag)</th><td>2</td></tr>' in html
     svg = re.findall(r"<svg.*?</svg>", html, re.S)
     assert len(svg) == 1  # fills per day; PDC only after an upload
     assert "<script" not in html and "<style" not in html and " style=" not in svg[0]
