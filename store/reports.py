@@ -418,10 +418,14 @@ def _enrollment_measures(
         )
         or 0
     )
-    new = session.execute(
-        _in_program(session, store).where(Enrollment.created_at >= lo, Enrollment.created_at < hi)
-    ).all()
-    report.new_enrollments = len(new)
+    new = (
+        select(Enrollment.patient_id)
+        .join(Patient, Patient.id == Enrollment.patient_id)
+        .where(
+            Patient.store_id == store.id, Enrollment.created_at >= lo, Enrollment.created_at < hi
+        )
+    )
+    report.new_enrollments = session.scalar(select(func.count()).select_from(new.subquery())) or 0
     reasons = session.execute(
         select(Enrollment.disenroll_reason, func.count())
         .join(Patient, Patient.id == Enrollment.patient_id)
@@ -435,16 +439,14 @@ def _enrollment_measures(
     for reason, count in reasons:
         report.disenroll_reasons[reason or "no reason given"] += count
     # Initial sync: a new enrollment whose fill was picked up or delivered by the period's end.
-    synced = set(
-        session.scalars(
-            select(Fill.patient_id).where(
-                Fill.store_id == store.id,
-                Fill.state.in_(CLOSED_FILL_STATES),
-                Fill.closed_at < hi,
-            )
+    synced = session.scalar(
+        select(func.count(func.distinct(Fill.patient_id))).where(
+            Fill.patient_id.in_(new),
+            Fill.state.in_(CLOSED_FILL_STATES),
+            Fill.closed_at < hi,
         )
     )
-    report.pqa["initial_sync_rate"] = Ratio(sum(1 for row in new if row.id in synced), len(new))
+    report.pqa["initial_sync_rate"] = Ratio(synced or 0, report.new_enrollments)
     # Continuation: everyone whose mark falls in the period, judged at that mark.
     longest = max(CONTINUATION_DAYS.values())
     cohort = session.execute(
