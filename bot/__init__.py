@@ -17,7 +17,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     """
     from flask_wtf.csrf import CSRFProtect
 
-    from bot import access, api, devphone, errors, health, inputs, workspace
+    from bot import access, api, devphone, errors, health, inputs, metrics, reports, workspace
     from bot.cli import init_app as init_cli
     from bot.config import load_settings
     from bot.extensions import init_app as init_extensions
@@ -39,6 +39,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     logging.basicConfig(level=settings.log_level)
 
     init_extensions(app, settings)
+    metrics.init_app(app)  # first, so its webhook timer starts before any other hook
     init_cli(app)
     access.init_app(app)
     # Before CSRFProtect (which reads the body) and before any route (which takes <int:>).
@@ -51,6 +52,7 @@ def create_app(env: Mapping[str, str] | None = None, **flask_config: Any) -> Fla
     csrf.exempt(api.bp)
     errors.init_app(app)
     workspace.init_app(app)
+    reports.init_app(app)  # the program report: page, CSV and GET /api/reports/program
     # Signs what the browser asks, so it exists only in demo mode with the console transport.
     devphone.init_app(app)
     csrf.exempt(devphone.bp)

@@ -76,6 +76,11 @@ SETTINGS: tuple[Setting, ...] = (
         "how often `run-scheduler` runs a pass",
     ),
     Setting("LOG_LEVEL", "`INFO`", "Python logging level"),
+    Setting(
+        "METRICS_TOKEN",
+        "none (`/metrics` answers 404)",
+        "bearer token Prometheus must send to scrape `/metrics` (16 characters or more)",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -104,6 +109,7 @@ class Settings:
     pharmacy_timezone: str
     scheduler_interval_seconds: int
     log_level: str
+    metrics_token: str | None = None  # None: /metrics is not served (bot/metrics.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], instance_path: str | Path) -> Settings:
@@ -152,6 +158,7 @@ class Settings:
             log_level=get.choice(
                 "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
             ),
+            metrics_token=get.secret("METRICS_TOKEN", minimum_length=16),
         )
 
 
@@ -218,6 +225,12 @@ class _Reader:
     def text(self, name: str) -> str | None:
         value = self.env.get(name, "").strip()
         return value or None
+
+    def secret(self, name: str, minimum_length: int) -> str | None:
+        value = self.text(name)
+        if value is not None and len(value) < minimum_length:
+            raise ConfigError(f"{name} must be at least {minimum_length} characters long")
+        return value
 
     def boolean(self, name: str, default: bool) -> bool:
         raw = self.env.get(name)

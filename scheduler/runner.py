@@ -6,14 +6,17 @@ inside an app context and owns its transactions (scheduler.jobs).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import signal
+import time
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from bot import metrics
 from bot.extensions import resources
 from bot.outreach import Defaults, Urls
 from bot.transports import Transport, default_sender, make_transport
@@ -40,14 +43,21 @@ def run_once(
     with app.app_context():
         res = resources()
         config = res.settings
-        return run_pass(
-            res.db.sessions,
-            now,
-            transport=transport or make_transport(config),
-            urls=Urls(config.public_base_url or FALLBACK_BASE_URL),
-            defaults=Defaults(config.pharmacy_store_code, default_sender(config)),
-            workers=workers,
-        )
+        started = time.perf_counter()
+        try:
+            report = run_pass(
+                res.db.sessions,
+                now,
+                transport=transport or make_transport(config),
+                urls=Urls(config.public_base_url or FALLBACK_BASE_URL),
+                defaults=Defaults(config.pharmacy_store_code, default_sender(config)),
+                workers=workers,
+            )
+        except Exception:
+            metrics.observe_pass(time.perf_counter() - started, {}, failed=True)
+            raise
+        metrics.observe_pass(time.perf_counter() - started, dataclasses.asdict(report))
+        return report
 
 
 def next_outreach_time(app: Flask, now: dt.datetime) -> dt.datetime:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 import dialogs
+from bot import metrics
 from bot.outreach.links import Defaults
 from bot.outreach.turn import Turn, apply_step, checkin_context, open_turn, sms_texts, state_of
 from store import conversations, messages, patients, queue
@@ -228,8 +229,11 @@ def _record_heard(
         status="received",
     )
     if voice.recording_sid is None:
+        metrics.count_reply(Channel.VOICE.value)
         return messages.record(session, now=now, **said), False
     inbound_id = messages.record_once(session, voice.recording_sid, now=now, **said)
+    if inbound_id is not None:
+        metrics.count_reply(Channel.VOICE.value)
     return inbound_id, inbound_id is None
 
 

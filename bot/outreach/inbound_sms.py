@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 import dialogs
+from bot import metrics
 from bot.outreach.links import Defaults
 from bot.outreach.turn import apply_step, checkin_context, open_turn, sms_texts, state_of
 from store import conversations, messages, patients, queue
@@ -61,6 +62,7 @@ def handle_inbound_sms(
         ],
     )
     apply_step(session, turn, result, inbound_id, now, via="sms")
+    metrics.count_reply(Channel.SMS.value)
     return answers
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 import dialogs
+from bot import metrics
 from bot.outreach.links import Defaults, Urls
 from bot.outreach.turn import Turn, apply_step, checkin_context, open_turn, sms_texts
 from bot.transports.base import Outcome, SendResult, Transport, sender_for_store
@@ -220,6 +221,7 @@ def record_send(
 ) -> None:
     """Store Twilio's answer to a send and act on the outcomes that need it (SPEC 9)."""
     messages.set_send_result(session, message_id, sent.sid, sent.status, sent.error_code)
+    metrics.count_send(channel.value, sent.outcome.value)
     if sent.outcome is Outcome.UNKNOWN:
         log.warning("send outcome unknown for message %s; not retried", message_id)
     act_on_error(session, message_id, patient_id, checkin_id, channel, sent.error_code, now)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from bot.access import (
 )
 from bot.enrollment import staff_today
 from bot.extensions import db_session
+from bot.fills_upload import MAX_FILLS_UPLOAD, read_fills_upload
 from bot.inputs import MAX_PAGE, body_limit, date_arg, number_arg
 from bot.planning_cli import plan_for_patient
 from bot.summary import topic_rows
@@ -43,11 +43,11 @@ from bot.workspace.forms import (
     UserForm,
 )
 from planning.candidates import find_candidates
-from planning.fills import FillsFileError, group_by_patient, read_fills
+from planning.fills import FillsFileError
 from store import renewals as store_renewals
 from store import staff, workspace
 from store.audit import record_audit
-from store.importer import ImportFileError, check_utf8
+from store.importer import ImportFileError
 from store.models import (
     ApiToken,
     CheckinStatus,
@@ -62,7 +62,6 @@ from store.roster import STATUS_LABELS
 from store.validate import display_phone
 from store.workload import calendar as enrollment_calendar
 
-MAX_FILLS_UPLOAD = 20 * 1024 * 1024
 # Messages per page of a transcript (item and patient pages); "Earlier messages" pages back.
 TRANSCRIPT_PAGE_SIZE = 50
 
@@ -482,13 +481,7 @@ def candidates() -> str:
 
 
 def _find_candidates(form: CandidatesForm) -> tuple[list[Any], list[tuple[int, str]]]:
-    data = form.fills.data.read(MAX_FILLS_UPLOAD + 1)
-    if len(data) > MAX_FILLS_UPLOAD:
-        raise ValueError("the file is larger than 20 MB; use `flask candidates` for big exports")
-    check_utf8(io.BytesIO(data))
-    rejected: list[tuple[int, str]] = []
-    lines = io.StringIO(data.decode("utf-8"), newline="")
-    groups = group_by_patient(read_fills(lines, lambda row, why: rejected.append((row, why))))
+    groups, rejected = read_fills_upload(form.fills.data)
     start, end = form.start.data, form.end.data
     return list(find_candidates(groups.items(), start, end, form.min_meds.data)), rejected
 

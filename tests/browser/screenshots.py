@@ -35,6 +35,7 @@ from store.models import (
 )
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
 from tests.browser.real_demo import PHARMACIST, Demo, seed_demo
+from tests.report_history import seed_november
 from tests.workspace_helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +149,8 @@ def main() -> None:
             assert renewal is not None and renewal.medicine_id is not None
             prescriber = session.get(Medicine, renewal.medicine_id)
             assert prescriber is not None
+            seed_november(session, demo.store)
+            session.commit()
             pages = {
                 "item": f"/items/{demo.items['med_change']}",
                 "patient": f"/patients/{demo.patients['D03'].id}",
@@ -179,6 +182,9 @@ def main() -> None:
             page.goto(patient)
             page.locator("#enrollment").screenshot(path=str(out / "enrollment-panel.png"))
             taken.append(out / "enrollment-panel.png")
+            # November 2026 of tests/report_history.py: a month with something in every table.
+            november = "/reports?from=2026-11-01&to=2026-11-30"
+            taken.append(shoot(page, november, out / "reports.png", full_page=True))
             browser.close()
         app.extensions["medsync"].db.dispose()
     for path in taken:

@@ -160,6 +160,7 @@ def test_every_form_control_on_the_main_pages_has_a_label(
         f"/items/{demo.items['renewal_needed']}",
         "/renewals",
         f"/patients/{demo.patients['D03'].id}",
+        "/reports",
         "/admin/users",
         "/admin/stores",
     ]

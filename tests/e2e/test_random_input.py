@@ -252,6 +252,7 @@ QUERY_NAMES = (
     "kind",
     "before",
     "from",
+    "to",
     "days",
     "anchor_date",
     "store",
@@ -280,6 +281,7 @@ SENSIBLE = {
     "status": ("open", "claimed", "resolved", "active"),
     "kind": ("prn_need", "med_change"),
     "from": ("2026-12-01", "9999-12-31", "0001-01-01"),
+    "to": ("2026-12-31", "2026-11-30", "2029-01-01"),
     "days": ("14", "1", "62"),
     "anchor_date": ("2026-12-07", "9999-12-31"),
     "next": ("/queue", "////evil.example/"),
@@ -314,12 +316,14 @@ def test_random_queries_and_ids_on_pages_never_get_a_5xx(
 ) -> None:
     admin = StaffClient.signed_in(app, "admin@a.org")
     csrf = admin.csrf("/queue")
-    for rule in routes(app, "workspace.") + routes(app, "devphone.") + routes(app, "health."):
+    pages = ("workspace.", "devphone.", "health.", "reports.", "metrics.")
+    for rule in [rule for prefix in pages for rule in routes(app, prefix)]:
         if rule.endpoint == "workspace.logout":
             continue  # would sign the client out for the rest of the example
         path = data.draw(paths(rule, world["ids"]))
         form: dict[str, Any] = {**data.draw(values_for(FORM_NAMES)), "csrf_token": csrf}
-        if rule.endpoint == "workspace.candidates" and data.draw(st.booleans()):
+        uploads = ("workspace.candidates", "reports.page")
+        if rule.endpoint in uploads and data.draw(st.booleans()):
             form["fills"] = (io.BytesIO(data.draw(st.binary(max_size=200))), "fills.csv")
         response = _request(admin.client, rule, path, data, data=form)
         no_5xx(response, f"{rule.endpoint} {path} {form!r}")
@@ -349,7 +353,7 @@ def test_random_queries_ids_and_bodies_on_the_api_never_get_a_5xx(
 ) -> None:
     client = app.test_client()
     auth = {"Authorization": f"Bearer {world['token']}"}
-    for rule in routes(app, "api."):
+    for rule in routes(app, "api.") + routes(app, "reports_api."):
         path = data.draw(paths(rule, world["ids"]))
         body = data.draw(
             st.one_of(
@@ -363,5 +367,14 @@ def test_random_queries_ids_and_bodies_on_the_api_never_get_a_5xx(
 
 def test_every_route_is_covered(app: Flask) -> None:
     """The groups above reach every route the app has (a new blueprint needs a group here)."""
-    groups = ("twilio.", "workspace.", "devphone.", "health.", "api.")
+    groups = (
+        "twilio.",
+        "workspace.",
+        "devphone.",
+        "health.",
+        "api.",
+        "reports.",
+        "reports_api.",
+        "metrics.",
+    )
     assert {r.endpoint.split(".")[0] + "." for r in routes(app, "")} <= set(groups)
