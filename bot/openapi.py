@@ -295,6 +295,78 @@ SCHEMAS: dict[str, Any] = {
             required=["enrollment_id", "date", "state"],
         ),
     },
+    "Ratio": _object(
+        {
+            "numerator": {"type": "integer"},
+            "denominator": {"type": "integer"},
+            "rate": {"type": "number", "description": "a fraction; 0 when nothing to divide by"},
+        }
+    ),
+    "Segment": _object(
+        {
+            "checkins": {"type": "integer"},
+            "contacted": {"type": "integer"},
+            "responded": {"type": "integer"},
+            "contact_rate": {"type": "number"},
+            "response_rate": {"type": "number"},
+        }
+    ),
+    "StoreReport": _object(
+        {
+            "from": _DATE,
+            "to": _DATE,
+            "stores": {"type": "array", "items": {"type": "string"}},
+            "enrolled": {"type": "integer"},
+            "target": {"type": "integer", "description": "the stores' enrollment targets"},
+            "target_share": {"type": "number"},
+            "new_enrollments": {"type": "integer"},
+            "disenrollments": {"type": "integer"},
+            "disenroll_reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "contacted": {
+                "type": "integer",
+                "description": "patients with a pharmacy-initiated outreach in the period",
+            },
+            "responded": {"type": "integer", "description": "of those, patients who answered"},
+            "response_rate": {"type": "number"},
+            "opted_out": {"type": "integer"},
+            "opt_out_rate": {"type": "number"},
+            "checkins": _object({status: {"type": "integer"} for status in _enum(CheckinStatus)}),
+            "checkins_total": {"type": "integer"},
+            "unreachable_rate": {"type": "number"},
+            "items": _object({kind: {"type": "integer"} for kind in _enum(QueueKind)}),
+            "items_total": {"type": "integer"},
+            "cleared": {"type": "integer", "description": "items cleared in the period"},
+            "median_hours_to_clear": {"type": "number", "description": "0 when none cleared"},
+            "by_channel": {"type": "object", "additionalProperties": _ref("Segment")},
+            "by_language": {"type": "object", "additionalProperties": _ref("Segment")},
+            "fills_per_day": {
+                "type": "array",
+                "items": _object(
+                    {"date": _DATE, "due": {"type": "integer"}, "filled": {"type": "integer"}}
+                ),
+            },
+            "pqa": _object(
+                {
+                    name: _ref("Ratio")
+                    for name in (
+                        "initial_sync_rate",
+                        "patient_contact_rate",
+                        "continuation_6_months",
+                        "continuation_12_months",
+                    )
+                }
+            ),
+        }
+    ),
+    "ProgramReport": {
+        "allOf": [
+            _ref("StoreReport"),
+            _object(
+                {"per_store": {"type": "array", "items": _ref("StoreReport")}},
+            ),
+        ],
+        "description": "The caller's stores added up, and each store on its own.",
+    },
 }
 
 
@@ -472,6 +544,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "200": _answer("FillRow", "the row as it is now"),
             **_errors(400, 401, 403, 404, 409),
         },
+    },
+    ("GET", "/api/reports/program"): {
+        "summary": "The program report of the caller's stores (SPEC 15): totals and per store",
+        "parameters": [
+            _query("from", _DATE, "first day, YYYY-MM-DD (default 30 days before to)"),
+            _query("to", _DATE, "last day, YYYY-MM-DD (default today); at most two years"),
+        ],
+        "responses": {"200": _answer("ProgramReport"), **_errors(400, 401)},
     },
 }
 

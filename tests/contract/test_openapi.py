@@ -165,6 +165,12 @@ def test_the_real_answers_match_their_schemas(app: Flask, seeded: Seeded) -> Non
     api.check("POST", by_id, url, 409, json={"state": "prepared"})  # ready does not go back
     api.check("POST", by_id, url, 400, data="not json")
     api.check("POST", by_id, "/api/fills/999999/state", 404, json={"state": "ready"})
+    program = "/api/reports/program"
+    report = api.check("GET", program, program, 200)
+    # P1 was disenrolled above, P3 never enrolled: P2 is the one enrolled.
+    assert report["enrolled"] == 1 and report["disenroll_reasons"] == {"moved": 1}
+    assert len(report["per_store"]) == 1
+    api.check("GET", program, f"{program}?from=2026-12-31&to=2026-01-01", 400)
     # Without a token, every route but the description answers 401 in the Error shape.
     anonymous = Answers(app.test_client(), "")
     for method, rule in OPERATIONS:
