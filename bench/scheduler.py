@@ -12,7 +12,12 @@
    fresh process against it (TWILIO_API_BASE_URL), measuring wall time and peak RSS.
    The child counts the SQL statements it runs (a `before_cursor_execute` listener).
 4. In the same run, posts the same number of messages to the same stand-in with a bare
-   `requests` loop (the baseline), and prints the ratio.
+   `requests` loop (the baseline) and with a bare twilio-python loop (`Client.messages.create`
+   through the transport's own `RebasedHttpClient`, so the SDK's share is visible), and prints
+   the ratios.
+
+`--profile` runs the pass in this process under cProfile instead (same data, same stand-in,
+the real Twilio transport) and prints where its time goes, grouped by layer.
 
 Everything stops by itself: each child has a timeout and the stand-in a --max-seconds.
 """
@@ -59,7 +64,8 @@ def rows(count: int, due: float) -> tuple[list[tuple[object, ...]], list[tuple[o
         anchor = (TODAY + dt.timedelta(days=days)).isoformat()
         phone = f"+1202{n % 10_000_000:07d}"
         patients.append(
-            (n, 1, f"P{n}", "Pat", f"Last{n}", phone, "en", "sms", "2026-01-01", False, now, now)
+            (n, 1, f"P{n}", "Pat", f"Last{n}", phone, "en", "sms", "2026-01-01", False, False)
+            + ("pickup", now, now)
         )
         enrollments.append((n, n, anchor, 30, True, now))
     return patients, enrollments
@@ -67,7 +73,7 @@ def rows(count: int, due: float) -> tuple[list[tuple[object, ...]], list[tuple[o
 
 PATIENT_COLUMNS = (
     "id, store_id, external_id, first_name, last_name, phone, language, channel,"
-    " consent_date, phi_ok, created_at, updated_at"
+    " consent_date, phi_ok, needs_review, delivery, created_at, updated_at"
 )
 ENROLLMENT_COLUMNS = "id, patient_id, anchor_date, cycle_days, active, created_at"
 
@@ -79,9 +85,10 @@ def load(url: str, count: int, due: float) -> float:
     store = (
         "INSERT INTO stores (id, code, name, phone, timezone, region, from_number,"
         " window_start_minute, window_end_minute, lead_days, reminder_delay_hours,"
-        " unreachable_days, created_at) VALUES (1, 'main', 'Main Street Pharmacy',"
+        " unreachable_days, checkin_form, pickup_days, daily_fill_limit, enrollment_target,"
+        " review_imports, created_at) VALUES (1, 'main', 'Main Street Pharmacy',"
         f" '+12025550199', 'America/New_York', 'US', '{STORE_NUMBER}', 540, 1140, 7, 24, 3,"
-        f" '{NOW.isoformat()}')"
+        f" 'quick', 5, 40, 100, false, '{NOW.isoformat()}')"
     )
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
@@ -106,8 +113,8 @@ def load(url: str, count: int, due: float) -> float:
             connection.execute(store.replace(NOW.isoformat(), "2026-12-01 15:00:00"))
             plain = "2026-12-01 15:00:00.000000"
             connection.executemany(
-                f"INSERT INTO patients ({PATIENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (r[:10] + (plain, plain) for r in patients),
+                f"INSERT INTO patients ({PATIENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (r[:12] + (plain, plain) for r in patients),
             )
             connection.executemany(
                 f"INSERT INTO enrollments ({ENROLLMENT_COLUMNS}) VALUES (?,?,?,?,?,?)",
@@ -193,6 +200,22 @@ for n in range(count):
 """
 
 
+TWILIO_LOOP = """
+import sys
+sys.path.insert(0, {root!r})
+from twilio.rest import Client
+from bot.transports.twilio import RebasedHttpClient
+base, count = sys.argv[1], int(sys.argv[2])
+client = Client("{account}", "token", http_client=RebasedHttpClient(base, 10.0),
+    environment={{"TWILIO_EDGE": "", "TWILIO_REGION": ""}})
+for n in range(count):
+    message = client.messages.create(to=f"+1202{{n:07d}}", from_="{sender}",
+        body="Hi Pat, this is Main Street Pharmacy about your refill.",
+        status_callback="https://rx.example.org/twilio/sms/status", validity_period=14400)
+    assert message.sid
+"""
+
+
 # `flask` with a count of the SQL statements every engine of the process runs (printed last).
 COUNTED_FLASK = """
 import sys
@@ -212,6 +235,143 @@ finally:
 """
 
 
+# Where a frame's own time (cProfile's tottime) is counted, by the file it runs in.
+LAYERS = (
+    ("sqlalchemy", "/sqlalchemy/"),
+    ("database driver (sqlite3, psycopg)", ("sqlite3", "/psycopg/", "psycopg_")),
+    ("twilio-python", "/twilio/"),
+    (
+        "requests, urllib3, http.client, socket",
+        ("/requests/", "/urllib3/", "http/client", "socket", "ssl"),
+    ),
+    ("our code (bot, store, scheduler, dialogs)", ("/bot/", "/store/", "/scheduler/", "/dialogs/")),
+    ("threads and locks (waiting)", ("threading", "concurrent/futures", "queue.py")),
+)
+# Calls whose cumulative time says where the per-check-in time goes.
+MARKERS = (
+    "run_pass",
+    "work_due_checkins",
+    "handle_checkin",
+    "handle_batch",
+    "lock_checkin",
+    "lock_batch",
+    "read_history",
+    "read_histories",
+    "send_checkin_sms",
+    "send_sms",
+    "create",  # twilio-python's MessageList.create
+    "commit",
+    "step",  # the dialog step
+    "record_send",
+    "gather_facts",
+    "decide",
+    "record",  # messages.record: INSERT the pending text
+    "apply_step",
+    "for_checkin",
+    "lock_for_turn",
+    "flush",
+    "merge_environment_settings",  # requests reads the proxy variables on every request
+    "record_batch",
+    "send_batch",
+    "settle_batch",
+)
+
+
+def layer_of(filename: str, function: str) -> str:
+    if filename == "~":  # a C function: what it waits for is in its name
+        if ("lock" in function and "acquire" in function) or "flock" in function:
+            return "threads and locks (waiting)"
+        if "sqlite3" in function or "psycopg" in function:
+            return "database driver (sqlite3, psycopg)"
+        if "socket" in function or "recv" in function or "send" in function:
+            return "requests, urllib3, http.client, socket"
+        return "builtins (C)"
+    for name, parts in LAYERS:
+        if any(part in filename for part in ((parts,) if isinstance(parts, str) else parts)):
+            return name
+    return "other Python (stdlib, json, zoneinfo, ...)"
+
+
+def profile_pass(url: str, base: str, workers: int) -> str:
+    """Run the pass in this process under cProfile; return a summary by layer and call."""
+    import cProfile
+    import pstats
+
+    from bot import outreach
+    from bot.transports.base import Sender
+    from bot.transports.twilio import TwilioTransport
+    from scheduler.jobs import run_pass
+    from store.db import Database
+
+    db = Database(url)
+    transport = TwilioTransport(ACCOUNT, "token", api_base_url=base, messages_per_second=0)
+    defaults = outreach.Defaults(store_code="main", sender=Sender(STORE_NUMBER))
+    urls = outreach.Urls("https://rx.example.org")
+    import threading
+
+    # cProfile sees one thread; every thread the pass starts gets a profiler of its own.
+    thread_profilers: list[cProfile.Profile] = []
+
+    def profile_this_thread(*_: object) -> None:
+        profiler = cProfile.Profile(time.thread_time)
+        thread_profilers.append(profiler)
+        profiler.enable()
+
+    # CPU time of each thread (time.thread_time), not wall time: a thread waiting on the
+    # network, a lock or the pool costs nothing here, so the layers add up to the CPU spent.
+    profiler = cProfile.Profile(time.thread_time)
+    threading.setprofile(profile_this_thread)
+    started = time.perf_counter()
+    profiler.enable()
+    report = run_pass(
+        db.sessions, NOW, transport=transport, urls=urls, defaults=defaults, workers=workers
+    )
+    profiler.disable()
+    took = time.perf_counter() - started
+    threading.setprofile(None)  # type: ignore[arg-type]
+    db.dispose()
+    stats = pstats.Stats(profiler, *thread_profilers)
+    by_layer: dict[str, float] = {}
+    marked: dict[str, tuple[int, float]] = {}
+    total = 0.0
+    for (filename, _, function), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        layer = layer_of(filename, function)
+        by_layer[layer] = by_layer.get(layer, 0.0) + own
+        total += own
+        ours = "site-packages" not in filename and filename != "~"
+        library = {
+            "create": "twilio/rest/api/v2010/account/message",
+            "commit": "orm/session.py",
+            "flush": "orm/session.py",
+            "merge_environment_settings": "requests/sessions.py",
+        }.get(function)
+        if function in MARKERS and (ours if library is None else library in filename):
+            name = {"create": "twilio messages.create", "commit": "Session.commit"}.get(
+                function, function
+            )
+            got = marked.get(name, (0, 0.0))
+            marked[name] = (got[0] + calls, max(got[1], cumulative))
+    texts = max(report.texts, 1)
+    lines = [
+        f"profiled pass: {report.texts} texts in {took:.2f} s wall under cProfile"
+        f" ({took / texts * 1000:.2f} ms a text), workers={workers}",
+        "own CPU time by layer (all threads):",
+    ]
+    for layer, own in sorted(by_layer.items(), key=lambda item: -item[1]):
+        per_text = own / texts * 1000
+        lines.append(f"  {own:7.2f} s  {own / total:5.1%}  {per_text:6.2f} ms/text  {layer}")
+    lines.append("cumulative CPU time of the pass's calls:")
+    for name, (calls, cumulative) in sorted(marked.items(), key=lambda item: -item[1][1]):
+        per_text = cumulative / texts * 1000
+        lines.append(f"  {cumulative:7.2f} s  {calls:7d} calls  {per_text:6.2f} ms/text  {name}")
+    lines.append("the 12 functions with the most own CPU time:")
+    ranked = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:12]  # type: ignore[attr-defined]
+    for (filename, line, function), (_, calls, own, _, _) in ranked:
+        where = "/".join(filename.split("/")[-2:])
+        lines.append(f"  {own:7.2f} s  {calls:8d} calls  {function} ({where}:{line})")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enrollments", type=int, default=1_000_000)
@@ -219,6 +379,9 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=8, help="tick --workers")
+    parser.add_argument(
+        "--profile", action="store_true", help="run the pass in-process under cProfile instead"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
@@ -248,6 +411,9 @@ def main() -> None:
                 "PUBLIC_BASE_URL": "https://rx.example.org",
                 "LOG_LEVEL": "WARNING",
             }
+            if args.profile:
+                print(profile_pass(url, base, args.workers))
+                return
             tick = [sys.executable, "-c", COUNTED_FLASK, "--app", "wsgi", "tick", "--now"]
             command = [*tick, NOW.isoformat(), "--workers", str(args.workers)]
             seconds, rss, output = child_time_and_rss(command, env)
@@ -256,6 +422,10 @@ def main() -> None:
             loop = BARE_LOOP.format(account=ACCOUNT, sender=STORE_NUMBER)
             bare, bare_rss, _ = child_time_and_rss(
                 [sys.executable, "-c", loop, base, str(max(sent, 1))], env
+            )
+            sdk_loop = TWILIO_LOOP.format(root=str(ROOT), account=ACCOUNT, sender=STORE_NUMBER)
+            sdk, sdk_rss, _ = child_time_and_rss(
+                [sys.executable, "-c", sdk_loop, base, str(max(sent, 1))], env
             )
             after = plans(url)
         finally:
@@ -271,6 +441,11 @@ def main() -> None:
         "statements_per_text": round(statements / sent, 1) if sent else None,
         "bare_loop_seconds": round(bare, 1),
         "ratio_bare_over_pass": round(bare / seconds, 3) if seconds else None,
+        "twilio_loop_seconds": round(sdk, 1),
+        "ratio_twilio_loop_over_pass": round(sdk / seconds, 3) if seconds else None,
+        "pass_per_text_ms": round(seconds / sent * 1000, 2) if sent else None,
+        "bare_per_text_ms": round(bare / max(sent, 1) * 1000, 2),
+        "twilio_loop_per_text_ms": round(sdk / max(sent, 1) * 1000, 2),
         "pass_peak_rss_mb": round(rss, 1),
         "bare_peak_rss_mb": round(bare_rss, 1),
         "tick_output": [line for line in output.strip().splitlines() if "SQL" not in line],

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot import outreach
 from bot.transports.base import Outcome, Transport
 from dialogs import TOPIC_NAMES
+from scheduler import batch as batches
 from scheduler import policy, ready, renewals, welcome
 from store import checkins, queue
 from store.models import (
@@ -147,7 +148,7 @@ def run_pass(
     outbox = Outbox(transport, urls, defaults)
     with _beating(sessions) as pass_id, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         welcome.send_welcomes(sessions, now, outbox, report, batch_size)  # before the check-ins
-        work_due_checkins(sessions, now, outbox, report, batch_size, pool, pass_id)
+        work_due_checkins(sessions, now, outbox, report, batch_size, pool, pass_id, workers)
         ready.work_ready_fills(sessions, now, outbox, report, batch_size)  # staff marked ready
     log.info("scheduler pass at %s: %s", now.isoformat(), report.summary().replace("\n", "; "))
     return report
@@ -270,11 +271,14 @@ def work_due_checkins(
     batch: int,
     pool: Executor,
     pass_id: int | None = None,
+    workers: int = 1,
 ) -> None:
     """Claim and handle due check-ins, a batch at a time, until none is left.
 
-    The check-ins of a batch are handled by the pool's threads, each with its own session;
-    two check-ins of one patient are serialized by the patient row lock (see `_handle`).
+    Each batch is handled by scheduler.batch: its patients locked and its histories read in
+    one statement each, its texts recorded in one commit, then sent by the pool's threads.
+    A check-in of a phone already handled in the batch (a household, or a second check-in of
+    one patient) is left for the next batch.
     """
     looks: Counter[int] = Counter()
     until = now + CLAIM_FOR
@@ -291,8 +295,10 @@ def work_due_checkins(
             return
         for checkin_id in mine:
             looks[checkin_id] += 1
-        for part in pool.map(lambda i: handle_checkin(sessions, i, now, outbox), mine):
-            report.add(part)
+        part, deferred = batches.handle_batch(sessions, mine, now, outbox, pool, workers)
+        report.add(part)
+        for checkin_id in deferred:
+            looks[checkin_id] -= 1  # not looked at: another check-in of its phone went first
 
 
 def handle_checkin(
@@ -436,12 +442,28 @@ def _settle(
     report: PassReport,
 ) -> None:
     """Apply a decision that sends nothing: wait, give up, expire or close."""
+    look = settle(session, checkin, patient, decision, now, report)
+    checkins.release_checkin(
+        session, checkin, now, next_attempt_at=look.next_attempt_at, status=look.status
+    )
+
+
+def settle(
+    session: Session,
+    checkin: Checkin,
+    patient: Patient,
+    decision: policy.Decision,
+    now: dt.datetime,
+    report: PassReport,
+) -> checkins.NextLook:
+    """Raise what a decision that sends nothing raises (an unreachable or incomplete item) and
+    return what the check-in's row becomes (the caller writes it, with the claim dropped)."""
     action = decision.action
     if action is policy.Action.WAIT:
         # Never "due again now": a decision to wait always moves the look forward.
         at = max(decision.at or now, now + dt.timedelta(seconds=1))
-        checkins.release_checkin(session, checkin, now, next_attempt_at=at)
-    elif action is policy.Action.UNREACHABLE:
+        return checkins.NextLook(checkin.id, at)
+    if action is policy.Action.UNREACHABLE:
         if not queue.has_item(session, checkin.id, QueueKind.UNREACHABLE):
             queue.add_item(
                 session,
@@ -452,10 +474,8 @@ def _settle(
                 text=f"No answer to {checkin.attempts} attempt(s) before the fill; please call.",
             )
             report.unreachable += 1
-        checkins.release_checkin(
-            session, checkin, now, next_attempt_at=None, status=CheckinStatus.UNREACHABLE
-        )
-    elif action is policy.Action.INCOMPLETE:
+        return checkins.NextLook(checkin.id, None, CheckinStatus.UNREACHABLE)
+    if action is policy.Action.INCOMPLETE:
         if not queue.has_item(session, checkin.id, QueueKind.INCOMPLETE):
             queue.add_item(
                 session,
@@ -466,21 +486,14 @@ def _settle(
                 text=unanswered_text(checkin.topics or {}),
             )
             report.incomplete += 1
-        checkins.release_checkin(
-            session, checkin, now, next_attempt_at=None, status=CheckinStatus.INCOMPLETE
-        )
-    elif action is policy.Action.EXPIRE:
+        return checkins.NextLook(checkin.id, None, CheckinStatus.INCOMPLETE)
+    if action is policy.Action.EXPIRE:
         report.expired += 1
-        checkins.release_checkin(
-            session, checkin, now, next_attempt_at=None, status=CheckinStatus.EXPIRED
-        )
-    elif action is policy.Action.OPT_OUT:
+        return checkins.NextLook(checkin.id, None, CheckinStatus.EXPIRED)
+    if action is policy.Action.OPT_OUT:
         report.opted_out += 1
-        checkins.release_checkin(
-            session, checkin, now, next_attempt_at=None, status=CheckinStatus.OPTED_OUT
-        )
-    else:
-        checkins.release_checkin(session, checkin, now, next_attempt_at=None)
+        return checkins.NextLook(checkin.id, None, CheckinStatus.OPTED_OUT)
+    return checkins.NextLook(checkin.id, None)
 
 
 def unanswered_text(topics: dict[str, str]) -> str:
@@ -498,14 +511,27 @@ def gather_facts(
     session: Session, checkin: Checkin, patient: Patient, now: dt.datetime
 ) -> policy.Facts:
     """Read what the policy needs about one check-in and its patient."""
-    store = checkin.store
     history = checkins.read_history(
         session,
         checkin.id,
         patient.id,
         now - CAPS_LOOKBACK,
-        busy_since=now - dt.timedelta(hours=store.reminder_delay_hours),
+        busy_since=busy_since(checkin, now),
     )
+    return facts_of(checkin, patient, history, now)
+
+
+def busy_since(checkin: Checkin, now: dt.datetime) -> dt.datetime:
+    """Since when another patient's outreach on a shared phone makes this check-in wait."""
+    return now - dt.timedelta(hours=checkin.store.reminder_delay_hours)
+
+
+def facts_of(
+    checkin: Checkin, patient: Patient, history: checkins.History, now: dt.datetime
+) -> policy.Facts:
+    """The policy's facts about one check-in, from its row (read with the patient locked) and
+    its history (read after the lock)."""
+    store = checkin.store
     made = history.made
     # The latest attempt's time is on the check-in too, written with the pass's clock in the
     # same commit as the attempt; it is right even when a crash kept the stamp below from

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Executable
 
 from store.models import (
@@ -44,6 +46,7 @@ from store.models import (
     Enrollment,
     Message,
     Patient,
+    Purpose,
     QueueItem,
     QueueStatus,
     SchedulerPass,
@@ -322,6 +325,8 @@ class OutreachRow:
     status: str
     error_code: int | None
     twilio_sid: str | None
+    purpose: Purpose | None = None
+    body: str | None = None  # read for a text recorded but never handed over (OUTBOX)
 
     @property
     def refused(self) -> bool:
@@ -427,6 +432,7 @@ def _history_query() -> Executable:
             Message.status,
             Message.error_code,
             Message.twilio_sid,
+            Message.body,
             (Message.created_at > since).label("recent"),
         )
         .select_from(
@@ -470,6 +476,14 @@ def read_history(
         "busy_since": busy_since or since,
     }
     rows = session.execute(_HISTORY, parameters).all()
+    return _history_of(rows, checkin_id, bool(rows[0].staff_owns), bool(rows[0].phone_busy))
+
+
+def _history_of(
+    rows: Sequence[Any], checkin_id: int, staff_owns: bool, phone_busy: bool
+) -> History:
+    """Build one check-in's `History` from its message rows (oldest first; a row whose `id` is
+    None stands for "no message")."""
     made: list[OutreachRow] = []
     recent: list[tuple[int, dt.datetime]] = []
     for row in rows:
@@ -478,7 +492,14 @@ def read_history(
         if row.purpose not in OUTREACH_PURPOSES:
             continue
         sent = OutreachRow(
-            row.id, row.channel, row.created_at, row.status, row.error_code, row.twilio_sid
+            row.id,
+            row.channel,
+            row.created_at,
+            row.status,
+            row.error_code,
+            row.twilio_sid,
+            row.purpose,
+            row.body if row.status == OUTBOX else None,
         )
         if row.checkin_id == checkin_id and row.purpose in CHECKIN_PURPOSES:
             made.append(sent)
@@ -497,10 +518,313 @@ def read_history(
         made,
         recent,
         bool(replies),
-        bool(rows[0].staff_owns),
+        staff_owns,
         last_reply_at=last.created_at if last else None,
         attempted_since_reply=last is not None and any(m.id > last.id for m in made),
-        phone_busy=bool(rows[0].phone_busy),
+        phone_busy=phone_busy,
+    )
+
+
+# --- Batches: the scheduler's per-batch statements (scheduler/batch.py) -----------------------
+
+# A text of a batch recorded and committed but not handed to Twilio yet: a pass that dies
+# before handing it over leaves it here, and the next pass sends it (or, if the patient wrote,
+# opted out or the check-in closed meanwhile, marks it not sent). Handing over turns it into
+# "pending" (sent or being sent, the answer not known yet), which is never sent again.
+OUTBOX = "outbox"
+NOT_SENT = "failed"  # with no Twilio SID: refused before it left (`was_refused`)
+
+
+def _lock_batch_query() -> Executable:
+    household = Patient.__table__.alias("household")
+    shared = (
+        select(household.c.id)
+        .where(
+            household.c.store_id == Patient.store_id,
+            household.c.phone == Patient.phone,
+            household.c.id != Patient.id,
+        )
+        .exists()
+        .label("shared_phone")
+    )
+    return (
+        select(Checkin, shared)
+        .join(Checkin.patient)
+        .join(Checkin.store)
+        .join(Checkin.enrollment)
+        .options(
+            contains_eager(Checkin.patient),
+            contains_eager(Checkin.store),
+            contains_eager(Checkin.enrollment),
+        )
+        .where(Checkin.id.in_(bindparam("checkin_ids", expanding=True)))
+        .order_by(Patient.id, Checkin.id)
+        .with_for_update(of=Patient)
+    )
+
+
+_LOCK_BATCH = _lock_batch_query()
+
+
+def lock_batch(session: Session, checkin_ids: Sequence[int]) -> list[tuple[Checkin, bool]]:
+    """Return the check-ins with their patient, store and enrollment, in one statement, and
+    lock their patients in patient id order (PostgreSQL: `ORDER BY ... FOR UPDATE OF
+    patients`, so two schedulers locking overlapping patients never deadlock; SQLite's BEGIN
+    IMMEDIATE serializes writers). With each, whether another patient of the store shares the
+    phone (a household: every text then names whom it is about)."""
+    if not checkin_ids:
+        return []
+    rows = session.execute(_LOCK_BATCH, {"checkin_ids": list(checkin_ids)}).all()
+    for checkin, _ in rows:
+        # The patient's enrollment is the check-in's, read in the same statement: set it so
+        # that reading `patient.enrollment` costs no query.
+        set_committed_value(checkin.patient, "enrollment", checkin.enrollment)
+    return [(row[0], bool(row[1])) for row in rows]
+
+
+def _batch_history_query() -> Executable:
+    """The history statement of `read_histories`: `_history_query` for a list of check-ins."""
+    since = bindparam("since", type_=Message.__table__.c.created_at.type)
+    mine = Checkin.__table__.alias("mine")
+    first_message = Message.__table__.alias("first_message")
+    first = (
+        select(func.min(first_message.c.id))
+        .where(
+            first_message.c.checkin_id == mine.c.id,
+            first_message.c.direction == Direction.OUTBOUND,
+            first_message.c.purpose.in_(CHECKIN_PURPOSES),
+        )
+        .scalar_subquery()
+    )
+    staff = exists().where(
+        QueueItem.checkin_id == mine.c.id, QueueItem.status == QueueStatus.CLAIMED
+    )
+    # A shared phone: the other patients' check-ins that would make this one wait (see
+    # `_history_query`): whether one has answered in part, and the latest outreach of those
+    # that have not, which the caller compares with its store's reminder delay.
+    me, other = Patient.__table__.alias("me"), Patient.__table__.alias("other")
+    theirs = Checkin.__table__.alias("theirs")
+    busy_from = me.join(
+        other, and_(other.c.store_id == me.c.store_id, other.c.phone == me.c.phone)
+    ).join(theirs, theirs.c.patient_id == other.c.id)
+    busy_where = (
+        me.c.id == mine.c.patient_id,
+        other.c.id != mine.c.patient_id,
+        theirs.c.status == CheckinStatus.IN_PROGRESS,
+        theirs.c.id < mine.c.id,
+    )
+    busy_answering = (
+        select(theirs.c.id)
+        .select_from(busy_from)
+        .where(*busy_where, theirs.c.topics.is_not(None))
+        .exists()
+    )
+    busy_last = (
+        select(func.max(theirs.c.last_outreach_at))
+        .select_from(busy_from)
+        .where(*busy_where)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            mine.c.id.label("for_checkin"),
+            staff.label("staff_owns"),
+            busy_answering.label("busy_answering"),
+            busy_last.label("busy_last"),
+            Message.id,
+            Message.checkin_id,
+            Message.direction,
+            Message.purpose,
+            Message.channel,
+            Message.created_at,
+            Message.status,
+            Message.error_code,
+            Message.twilio_sid,
+            Message.body,
+            (Message.created_at > since).label("recent"),
+        )
+        .select_from(
+            mine.outerjoin(
+                Message,
+                and_(
+                    Message.patient_id == mine.c.patient_id,
+                    or_(
+                        Message.checkin_id == mine.c.id,
+                        Message.created_at > since,
+                        Message.id > first,
+                    ),
+                ),
+            )
+        )
+        .where(mine.c.id.in_(bindparam("checkin_ids", expanding=True)))
+        .order_by(mine.c.id, Message.id)
+    )
+
+
+_BATCH_HISTORY = _batch_history_query()
+
+
+def read_histories(
+    session: Session,
+    checkin_ids: Sequence[int],
+    since: dt.datetime,
+    busy_since: Mapping[int, dt.datetime],
+) -> dict[int, History]:
+    """`read_history` for many check-ins in one statement; call it after `lock_batch`.
+
+    `busy_since` maps each check-in to the moment before which another patient's outreach on
+    a shared phone no longer makes it wait (its store's reminder delay before now).
+    """
+    if not checkin_ids:
+        return {}
+    rows = session.execute(_BATCH_HISTORY, {"checkin_ids": list(checkin_ids), "since": since}).all()
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.for_checkin, []).append(row)
+    histories = {}
+    for checkin_id, mine in grouped.items():
+        head = mine[0]
+        busy_last = head.busy_last
+        if busy_last is not None and busy_last.tzinfo is None:
+            busy_last = busy_last.replace(tzinfo=dt.UTC)
+        busy = bool(head.busy_answering) or (
+            busy_last is not None and busy_last > busy_since[checkin_id]
+        )
+        histories[checkin_id] = _history_of(mine, checkin_id, bool(head.staff_owns), busy)
+    return histories
+
+
+def note_attempts(session: Session, attempts: Sequence[tuple[int, dt.datetime]]) -> None:
+    """`note_attempt` for the check-ins (id, now) of a batch, in one statement."""
+    if not attempts:
+        return
+    table = table_of(Checkin)
+    scheduled = CheckinStatus.SCHEDULED.value
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("checkin"))
+        .values(
+            attempts=table.c.attempts + 1,
+            last_outreach_at=bindparam("at"),
+            updated_at=bindparam("at"),
+            status=case(
+                (table.c.status == scheduled, literal(CheckinStatus.IN_PROGRESS.value)),
+                else_=table.c.status,
+            ),
+        ),
+        [{"checkin": checkin_id, "at": at} for checkin_id, at in attempts],
+    )
+
+
+@dataclass(frozen=True)
+class NextLook:
+    """What `release_checkins` writes for one check-in: when it next needs a look, and its new
+    status when it closes (`completed_at` is set then, unless it was set before)."""
+
+    checkin_id: int
+    next_attempt_at: dt.datetime | None
+    status: CheckinStatus | None = None
+
+
+def release_checkins(session: Session, looks: Sequence[NextLook], now: dt.datetime) -> None:
+    """`release_checkin` for a batch, in one statement per kind (a look, or a closing)."""
+    table = table_of(Checkin)
+    plain = [look for look in looks if look.status is None]
+    closing = [look for look in looks if look.status is not None]
+    if plain:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("checkin"))
+            .values(
+                next_attempt_at=bindparam("next_at"),
+                claimed_until=None,
+                claimed_by=None,
+                updated_at=now,
+            ),
+            [{"checkin": look.checkin_id, "next_at": look.next_attempt_at} for look in plain],
+        )
+    if closing:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("checkin"))
+            .values(
+                next_attempt_at=bindparam("next_at"),
+                claimed_until=None,
+                claimed_by=None,
+                status=bindparam("new_status"),
+                completed_at=func.coalesce(table.c.completed_at, now),
+                updated_at=now,
+            ),
+            [
+                {
+                    "checkin": look.checkin_id,
+                    "next_at": look.next_attempt_at,
+                    "new_status": look.status,
+                }
+                for look in closing
+            ],
+        )
+
+
+def hand_over(session: Session, message_ids: Sequence[int]) -> list[int]:
+    """Mark recorded texts as handed to Twilio (OUTBOX -> pending); return those marked.
+
+    A text is not handed over when its patient wrote after it was recorded, has opted out, or
+    its check-in is no longer open: a reply arriving between the batch's decision and its send
+    stops the follow-up. Those are marked not sent (`NOT_SENT`, no SID: refused, so they count
+    against no cap). The caller commits before it sends: from then on a crash never sends them
+    twice.
+    """
+    if not message_ids:
+        return []
+    table = table_of(Message)
+    later = table.alias("later")
+    wrote = (
+        select(later.c.id)
+        .where(
+            later.c.patient_id == table.c.patient_id,
+            later.c.direction == Direction.INBOUND,
+            later.c.id > table.c.id,
+        )
+        .exists()
+    )
+    patients = table_of(Patient)
+    contactable = (
+        select(patients.c.id)
+        .where(patients.c.id == table.c.patient_id, patients.c.opted_out_at.is_(None))
+        .exists()
+    )
+    checkin_table = table_of(Checkin)
+    still_open = (
+        select(checkin_table.c.id)
+        .where(
+            checkin_table.c.id == table.c.checkin_id,
+            checkin_table.c.status.in_(OPEN_CHECKIN_STATUSES),
+        )
+        .exists()
+    )
+    ids = list(message_ids)
+    handed = set(
+        session.scalars(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.status == OUTBOX, ~wrote, contactable, still_open)
+            .values(status="pending")
+            .returning(table.c.id)
+        )
+    )
+    stopped = [i for i in ids if i not in handed]
+    if stopped:
+        void_outbox(session, stopped)
+    return [i for i in ids if i in handed]
+
+
+def void_outbox(session: Session, message_ids: Sequence[int]) -> None:
+    """Mark recorded texts that were never handed over as not sent."""
+    table = table_of(Message)
+    session.execute(
+        update(table)
+        .where(table.c.id.in_(list(message_ids)), table.c.status == OUTBOX)
+        .values(status=NOT_SENT)
     )
 
 

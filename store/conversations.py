@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -141,3 +142,71 @@ def save_state(
             f"conversation {conversation_id} changed since version {seen_version}"
         )
     return seen_version + 1
+
+
+def create_many(
+    session: Session, rows: Sequence[tuple[int, int | None, str, Channel, dict[str, Any]]]
+) -> None:
+    """`create` for many conversations (patient, check-in, dialog, channel, state) in one
+    statement, each at version 1."""
+    if not rows:
+        return
+    now = utcnow()
+    session.execute(
+        insert(_TABLE),
+        [
+            {
+                "patient_id": patient_id,
+                "checkin_id": checkin_id,
+                "dialog": dialog,
+                "channel": channel,
+                "node": state["node"],
+                "data": state,
+                "done": state["done"],
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for patient_id, checkin_id, dialog, channel, state in rows
+        ],
+    )
+
+
+def save_states(
+    session: Session, saves: Sequence[tuple[int, int, dict[str, Any], Channel]]
+) -> None:
+    """`save_state` for many conversations (id, seen version, state, channel) in one
+    statement; raise StaleConversation unless every one of them was still at its version."""
+    if not saves:
+        return
+    now = utcnow()
+    result = session.execute(
+        _SAVE,
+        [
+            {
+                "conversation_id": conversation_id,
+                "seen": seen,
+                "data": state,
+                "node": state["node"],
+                "done": state["done"],
+                "channel": channel,
+                "next_version": seen + 1,
+                "now": now,
+            }
+            for conversation_id, seen, state, channel in saves
+        ],
+    )
+    if result.rowcount != len(saves):  # type: ignore[attr-defined]
+        raise StaleConversation("a conversation of the batch changed since it was read")
+
+
+def for_checkins(session: Session, checkin_ids: Sequence[int]) -> dict[int, TurnConversation]:
+    """The latest conversation of each check-in that has one (`for_checkin` for a batch)."""
+    if not checkin_ids:
+        return {}
+    rows = session.execute(
+        select(_TABLE.c.id, _TABLE.c.version, _TABLE.c.data, _TABLE.c.checkin_id)
+        .where(_TABLE.c.checkin_id.in_(list(checkin_ids)))
+        .order_by(_TABLE.c.id)
+    )
+    return {row.checkin_id: TurnConversation(row.id, row.version, row.data) for row in rows}

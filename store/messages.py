@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -97,6 +97,46 @@ def set_send_result(
     if sid:
         values["twilio_sid"] = sid
     session.execute(update(_TABLE).where(_TABLE.c.id == message_id).values(**values))
+
+
+def record_checkin_messages(
+    session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime
+) -> dict[int, int]:
+    """Append one message for each of several check-ins in one INSERT; return the new ids by
+    check-in id (keyed, so the order of RETURNING does not matter: SQLite's is not defined)."""
+    if not rows:
+        return {}
+    statement = insert(_TABLE).returning(_TABLE.c.id, _TABLE.c.checkin_id)
+    result = session.execute(statement, [_row(now, row) for row in rows])
+    return {int(row.checkin_id): int(row.id) for row in result}
+
+
+_SET_RESULT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message"))
+    .values(
+        status=bindparam("new_status"),
+        error_code=bindparam("code"),
+        twilio_sid=func.coalesce(bindparam("sid"), _TABLE.c.twilio_sid),
+        updated_at=bindparam("at"),
+    )
+)
+
+
+def set_send_results(
+    session: Session, results: Sequence[tuple[int, str | None, str, int | None]]
+) -> None:
+    """`set_send_result` for many messages (id, sid, status, error code), in one statement."""
+    if not results:
+        return
+    at = utcnow()
+    session.execute(
+        _SET_RESULT,
+        [
+            {"message": i, "sid": sid, "new_status": status, "code": code, "at": at}
+            for i, sid, status, code in results
+        ],
+    )
 
 
 def get_by_sid(session: Session, sid: str) -> Message | None:

@@ -19,7 +19,7 @@ import dialogs
 from bot import metrics
 from bot.outreach.links import Defaults, Urls
 from bot.outreach.turn import Turn, apply_step, checkin_context, open_turn, sms_texts
-from bot.transports.base import Outcome, SendResult, Transport, sender_for_store
+from bot.transports.base import Outcome, Sender, SendResult, Transport, sender_for_store
 from bot.transports.errors import is_invalid_number, is_opt_out
 from store import checkins, conversations, messages, patients, queue
 from store.models import Channel, Checkin, Direction, Purpose, QueueKind
@@ -55,6 +55,39 @@ def _locked_turn(
     return open_turn(store, patient, TurnCheckin.of(checkin), conversation, channel), conversation
 
 
+@dataclass(frozen=True)
+class CheckinText:
+    """A check-in's text, rendered and not yet recorded: the dialog's step (whose state the
+    caller saves with `apply_step`), the words, the sender and the message's columns."""
+
+    turn: Turn
+    result: dialogs.Step
+    body: str
+    sender: Sender
+    message: dict[str, object]
+
+
+def prepare_checkin_sms(
+    turn: Turn,
+    conversation: TurnConversation | None,
+    purpose: Purpose,
+    now: dt.datetime,
+    defaults: Defaults,
+    *,
+    status: str,
+) -> CheckinText:
+    """Render the first text or a reminder of a check-in: the dialog's step from its saved
+    state (a reminder asks the question it is at), in one segment, from the store's sender."""
+    context = checkin_context(turn, now)
+    state = dialogs.DialogState.from_json(conversation.data) if conversation else None
+    result = dialogs.step(turn.dialog, state, dialogs.Start(), context)
+    body = sms_texts(result.outputs)[0]
+    sender = sender_for_store(turn.store, defaults.sender)
+    ours = sender.from_number or sender.messaging_service_sid or ""
+    message = turn.message(Direction.OUTBOUND, ours, body, purpose=purpose, status=status)
+    return CheckinText(turn, result, body, sender, message)
+
+
 def send_checkin_sms(
     session: Session,
     checkin: Checkin,
@@ -72,22 +105,9 @@ def send_checkin_sms(
     if locked is None:
         return NOT_CONTACTABLE
     turn, conversation = locked
-    context = checkin_context(turn, now)
-    state = dialogs.DialogState.from_json(conversation.data) if conversation else None
-    result = dialogs.step(turn.dialog, state, dialogs.Start(), context)
-    body = sms_texts(result.outputs)[0]
-    sender = sender_for_store(turn.store, defaults.sender)
-    message_id = messages.record(
-        session,
-        now=now,
-        **turn.message(
-            Direction.OUTBOUND,
-            sender.from_number or sender.messaging_service_sid or "",
-            body,
-            purpose=purpose,
-            status="pending",
-        ),
-    )
+    text = prepare_checkin_sms(turn, conversation, purpose, now, defaults, status="pending")
+    result, body, sender = text.result, text.body, text.sender
+    message_id = messages.record(session, now=now, **text.message)
     # The attempt first: the check-in is then in progress, which the dialog's first step would
     # otherwise write with a statement of its own.
     checkins.note_attempt(checkin, now)

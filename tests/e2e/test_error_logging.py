@@ -57,12 +57,18 @@ def message_rows_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every message written loses its store on the way: NOT NULL refuses the real INSERT,
     with the row's phone numbers and words as its parameters."""
     record, record_exchange = messages.record, messages.record_exchange
+    record_batch = messages.record_checkin_messages
 
     def without_store(values: dict[str, Any]) -> dict[str, Any]:
         return {**values, "store_id": None}
 
     monkeypatch.setattr(
         messages, "record", lambda session, **values: record(session, **without_store(values))
+    )
+    monkeypatch.setattr(  # the scheduler's batch of texts (scheduler/batch.py)
+        messages,
+        "record_checkin_messages",
+        lambda session, rows, now: record_batch(session, [without_store(r) for r in rows], now),
     )
     monkeypatch.setattr(
         messages,

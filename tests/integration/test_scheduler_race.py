@@ -46,18 +46,33 @@ class FileTransport(FakeTransport):
         return SendResult(Outcome.SENT, f"SM{os.getpid()}{kwargs['to'][1:]}", "queued")
 
 
-def scheduler_process(url: str, record: str, start_at: float, crash: bool) -> None:
-    """Run one pass at NOW in this process, starting at `start_at` (time.time)."""
+def scheduler_process(
+    url: str, record: str, start_at: float, crash: bool, crash_at_hand_over: bool = False
+) -> None:
+    """Run one pass at NOW in this process, starting at `start_at` (time.time); with
+    `crash_at_hand_over`, the process dies after the batch's record commit, before any text
+    is handed over to Twilio."""
+    if crash_at_hand_over:
+        from store import checkins
+
+        def die(*args: object) -> list[int]:
+            os._exit(4)
+
+        checkins.hand_over = die  # type: ignore[assignment]
     db = Database(url)
     time.sleep(max(0.0, start_at - time.time()))
     run_pass(db.sessions, NOW, transport=FileTransport(record, crash), urls=URLS, defaults=DEFAULTS)
     db.dispose()
 
 
-def spawn(url: str, record: Path, start_at: float, crash: bool = False) -> Any:
+def spawn(
+    url: str, record: Path, start_at: float, crash: bool = False, at_hand_over: bool = False
+) -> Any:
     context = multiprocessing.get_context("spawn")
     process = context.Process(
-        target=scheduler_process, args=(url, str(record), start_at, crash), daemon=True
+        target=scheduler_process,
+        args=(url, str(record), start_at, crash, at_hand_over),
+        daemon=True,
     )
     process.start()
     return process
@@ -110,6 +125,40 @@ def test_it_sends_nothing_twice_after_a_scheduler_process_dies_mid_send(
     with fresh(app) as check:
         rows = check.execute(select(Message.purpose, Message.status)).all()
         assert [(str(p), s) for p, s in rows] == [("first", "pending")]
+
+
+def test_a_crash_after_the_record_commit_and_before_the_sends_loses_no_text(
+    app: Flask, session: Session, migrated_url: str, tmp_path: Path
+) -> None:
+    """The batch's texts were recorded and committed, none handed over: the restarted pass
+    (at once: the dead pass's claims are free) sends each of them once, as recorded."""
+    seed(session, 12)
+    record = tmp_path / "sent.txt"
+    crashed = spawn(migrated_url, record, time.time(), at_hand_over=True)
+    crashed.join(120)
+    assert crashed.exitcode == 4
+    assert not record.exists()
+    with fresh(app) as check:
+        statuses = check.scalars(select(Message.status)).all()
+        assert statuses == ["outbox"] * 12  # recorded, never handed over
+        bodies = dict(check.execute(select(Message.to_number, Message.body)).all())
+    db = Database(migrated_url)
+    run_pass(db.sessions, NOW, transport=FileTransport(str(record)), urls=URLS, defaults=DEFAULTS)
+    run_pass(  # and a later pass sends nothing more
+        db.sessions,
+        NOW + dt.timedelta(minutes=5),
+        transport=FileTransport(str(record)),
+        urls=URLS,
+        defaults=DEFAULTS,
+    )
+    db.dispose()
+    phones = [line.split()[1] for line in record.read_text().splitlines()]
+    assert sorted(phones) == sorted(f"+1202555{n:04d}" for n in range(12))
+    with fresh(app) as check:
+        rows = check.execute(select(Message.to_number, Message.status, Message.body)).all()
+        assert len(rows) == 12  # the recorded texts themselves, no second copy
+        assert {status for _, status, _ in rows} == {"queued"}
+        assert {to: body for to, _, body in rows} == bodies
 
 
 def seed_many(session: Session, count: int) -> None:
