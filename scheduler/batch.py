@@ -39,7 +39,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.outreach.sending import act_on_error, prepare_checkin_sms
+from bot.outreach.sending import act_on_outcome, prepare_checkin_sms
 from bot.outreach.turn import apply_step, open_turn
 from bot.transports.base import Outcome, Sender, SendResult, sender_for_store
 from scheduler import jobs, policy
@@ -391,18 +391,10 @@ def _record_outcomes(
             text.step.value,
             result.outcome.value,
         )
-        if result.outcome is Outcome.UNKNOWN:
-            log.warning("send outcome unknown for message %s; not retried", text.message_id)
+        act_on_outcome(
+            session, text.message_id, text.patient_id, text.checkin_id, Channel.SMS, result, now
+        )
         if result.error_code is not None:
-            act_on_error(
-                session,
-                text.message_id,
-                text.patient_id,
-                text.checkin_id,
-                Channel.SMS,
-                result.error_code,
-                now,
-            )
             # The code may have closed the check-in (21610) or moved it on to the call: the
             # next round reads it again and decides.
             looks.append(checkins.NextLook(text.checkin_id, now))

@@ -241,6 +241,21 @@ def record_send(
 ) -> None:
     """Store Twilio's answer to a send and act on the outcomes that need it (SPEC 9)."""
     messages.set_send_result(session, message_id, sent.sid, sent.status, sent.error_code)
+    act_on_outcome(session, message_id, patient_id, checkin_id, channel, sent, now)
+
+
+def act_on_outcome(
+    session: Session,
+    message_id: int,
+    patient_id: int | None,
+    checkin_id: int | None,
+    channel: Channel,
+    sent: SendResult,
+    now: dt.datetime,
+) -> None:
+    """What a send's outcome means beyond its message row, once its answer is stored (one
+    send here, or a batch's in scheduler/batch.py): counted for /metrics, a warning when
+    unknown (never retried), and the error codes of SPEC 9."""
     metrics.count_send(channel.value, sent.outcome.value)
     if sent.outcome is Outcome.UNKNOWN:
         log.warning("send outcome unknown for message %s; not retried", message_id)
