@@ -47,6 +47,7 @@ def fills_page() -> str:
         state_labels=fills.STATE_LABELS,
         action_labels=fills.ACTION_LABELS,
         blocker_labels=fills.BLOCKER_LABELS,
+        move_labels=fills.MOVE_LABELS,
         note_max_length=fills.NOTE_MAX_LENGTH,
         preparable=sum(row.bulk_preparable for row in listing.rows),
     )
