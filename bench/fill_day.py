@@ -11,10 +11,11 @@
    Then ANALYZE (planner statistics, as autovacuum would gather them).
 2. Builds the real app (`bot.create_app`) and, as wsgi.py does, freezes its startup objects
    out of the collector's way (`--no-gc-freeze`: not); signs a technician in through the
-   login form (Flask test client, in process) and times `--requests` requests of each, after 3 untimed warm-up
-   requests: GET /fills?date= (the page), GET /api/fills?date= (bearer token), and the
-   baseline in the same run: GET /fills for a day nobody is due (the same request with no rows:
-   login, audit, layout), whose p95 the others are also given as a ratio of.
+   login form (Flask test client, in process) and times `--requests` requests of each, after
+   3 untimed warm-up requests: GET /fills?date= (the page), GET /api/fills?date= (bearer
+   token), and the baseline in the same run: GET /fills for a day nobody is due (the same
+   request with no rows: login, audit, layout), whose p95 the others are also given as a
+   ratio of.
 3. Counts the SQL statements of one GET /api/fills (the same for any number of rows).
 
 Prints one JSON object. Target: p95 under 200 ms for the page and the API on both databases.

@@ -182,7 +182,7 @@ class MedicineRow:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "action": self.action.value,
+            "action": self.action,
             "quantity": self.quantity,
             "reason": self.reason,
         }
@@ -195,7 +195,7 @@ class ItemRef:
     text: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind.value, "text": self.text}
+        return {"id": self.id, "kind": self.kind, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -245,11 +245,14 @@ class FillRow:
         """What the patient reported (the topics' names as staff call them), for the page."""
         return [TOPIC_LABELS[t] for t, state in self.topics.items() if state == "reported"]
 
+    @property
     def moves(self) -> tuple[FillState, ...]:
         """The states staff may move this row to (picked up or delivered as it goes)."""
         return _MOVES[self.state, self.delivery]
 
     def to_json(self) -> dict[str, Any]:
+        """The row for the API. The states, actions and kinds are StrEnums, so strings: JSON
+        writes their values as they are (no `.value` per field and row)."""
         return {
             "id": self.fill_id,
             "enrollment_id": self.enrollment_id,
@@ -258,17 +261,17 @@ class FillRow:
             "birth_date": self.birth_date.isoformat() if self.birth_date else None,
             "store": self.store,
             "anchor_date": self.anchor_date.isoformat(),
-            "state": self.state.value,
+            "state": self.state,
             "note": self.note,
-            "delivery": self.delivery.value,
+            "delivery": self.delivery,
             "checkin_id": self.checkin_id,
-            "checkin_status": self.checkin_status.value if self.checkin_status else None,
-            "roster_status": self.roster_status.value,
+            "checkin_status": self.checkin_status,
+            "roster_status": self.roster_status,
             "topics": self.topics,
             "open_items": [item.to_json() for item in self.open_items],
             "prn_requests": [item.to_json() for item in self.prn_requests],
             "medicines": [medicine.to_json() for medicine in self.medicines],
-            "blocker": self.blocker.value if self.blocker else None,
+            "blocker": self.blocker,
             "ready_at": self.ready_at.isoformat() if self.ready_at else None,
             "ready_notice_sent": self.ready_notice_at is not None,
         }
