@@ -17,24 +17,28 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import create_app
+from bot import create_app, fills
+from bot.access import Staff
 from bot.transports.fake import FakeTransport
 from store import enrollments, migrate
 from store.models import (
     ConsentMethod,
     ConsentState,
     Enrollment,
+    FillState,
     Medicine,
     MedType,
     Patient,
     QueueItem,
     Service,
+    User,
     utcnow,
 )
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
-from tests.browser.real_demo import PHARMACIST, Demo, seed_demo
+from tests.browser.real_demo import PHARMACIST, TECHNICIAN, Demo, seed_demo
 from tests.workspace_helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +125,27 @@ def add_enrollment_examples(session: Session, demo: Demo, today: dt.date) -> dic
     return {"ben": ben.id, "james": james.id}
 
 
+def hold_one_fill(session: Session, demo: Demo, day: dt.date) -> dt.date:
+    """The fill day five days out (the demo's busiest: a check-in outcome of every kind), with
+    one fill put on hold by a technician through the list's own rules (bot/fills.py)."""
+    technician = session.scalars(select(User).where(User.email == TECHNICIAN)).one()
+    dave = demo.patients["D04"]
+    assert dave.enrollment is not None and dave.enrollment.anchor_date == day
+    result = fills.change_state(
+        session,
+        Staff.of(technician),
+        dave.enrollment,
+        day,
+        FillState.ON_HOLD,
+        "Pharmacist to talk about the missed evening doses first",
+        utcnow(),
+        actor="user",
+    )
+    assert result.ok, result.message
+    session.commit()
+    return day
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -148,7 +173,10 @@ def main() -> None:
             assert renewal is not None and renewal.medicine_id is not None
             prescriber = session.get(Medicine, renewal.medicine_id)
             assert prescriber is not None
+            fill_day = hold_one_fill(session, demo, today + dt.timedelta(days=5))
             pages = {
+                "fills": f"/fills?date={fill_day.isoformat()}",
+                "pick list": f"/fills/print?date={fill_day.isoformat()}",
                 "item": f"/items/{demo.items['med_change']}",
                 "patient": f"/patients/{demo.patients['D03'].id}",
                 "sheet": f"/renewals/print?prescriber={prescriber.prescriber_npi}",
@@ -169,6 +197,8 @@ def main() -> None:
             taken.append(shoot(page, "/renewals", out / "renewals.png"))
             taken.append(shoot(page, pages["sheet"], out / "renewal-sheet.png", full_page=True))
             taken.append(shoot(page, "/workload", out / "workload.png"))
+            taken.append(shoot(page, pages["fills"], out / "fills.png"))
+            taken.append(shoot(page, pages["pick list"], out / "fills-print.png", full_page=True))
             taken.append(shoot(page, pages["patient"], out / "patient.png"))
             taken.append(shoot(page, "/patients", out / "patients.png"))
             enroll = f"/patients/{examples['ben']}/enroll"
