@@ -139,7 +139,7 @@ def _moves(state: FillState, delivery: Delivery) -> tuple[FillState, ...]:
 
 
 # A row's moves by (state, delivery), in FillState's order: worked out once, not per row.
-_MOVES: Mapping[tuple[FillState, Delivery], tuple[FillState, ...]] = MappingProxyType(
+MOVES: Mapping[tuple[FillState, Delivery], tuple[FillState, ...]] = MappingProxyType(
     {(state, delivery): _moves(state, delivery) for state in FillState for delivery in Delivery}
 )
 
@@ -248,7 +248,7 @@ class FillRow:
     @property
     def moves(self) -> tuple[FillState, ...]:
         """The states staff may move this row to (picked up or delivered as it goes)."""
-        return _MOVES[self.state, self.delivery]
+        return MOVES[self.state, self.delivery]
 
     def to_json(self) -> dict[str, Any]:
         """The row for the API. The states, actions and kinds are StrEnums, so strings: JSON
