@@ -37,8 +37,9 @@ from store.models import (
     User,
     utcnow,
 )
+from tests.browser import real_demo
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
-from tests.browser.real_demo import PHARMACIST, TECHNICIAN, Demo, seed_demo
+from tests.browser.real_demo import PHARMACIST, Demo, seed_demo
 from tests.workspace_helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +129,7 @@ def add_enrollment_examples(session: Session, demo: Demo, today: dt.date) -> dic
 def hold_one_fill(session: Session, demo: Demo, day: dt.date) -> dt.date:
     """The fill day five days out (the demo's busiest: a check-in outcome of every kind), with
     one fill put on hold by a technician through the list's own rules (bot/fills.py)."""
-    technician = session.scalars(select(User).where(User.email == TECHNICIAN)).one()
+    technician = session.scalars(select(User).where(User.email == real_demo.TECHNICIAN)).one()
     dave = demo.patients["D04"]
     assert dave.enrollment is not None and dave.enrollment.anchor_date == day
     result = fills.change_state(
@@ -169,14 +170,12 @@ def main() -> None:
             # A small store's daily limit, so the workload page shows a day over it.
             demo.store.daily_fill_limit = 4
             session.commit()
+            fill_day = hold_one_fill(session, demo, today + dt.timedelta(days=5)).isoformat()
             renewal = session.get(QueueItem, demo.items["renewal_needed"])
             assert renewal is not None and renewal.medicine_id is not None
             prescriber = session.get(Medicine, renewal.medicine_id)
             assert prescriber is not None
-            fill_day = hold_one_fill(session, demo, today + dt.timedelta(days=5))
             pages = {
-                "fills": f"/fills?date={fill_day.isoformat()}",
-                "pick list": f"/fills/print?date={fill_day.isoformat()}",
                 "item": f"/items/{demo.items['med_change']}",
                 "patient": f"/patients/{demo.patients['D03'].id}",
                 "sheet": f"/renewals/print?prescriber={prescriber.prescriber_npi}",
@@ -197,8 +196,9 @@ def main() -> None:
             taken.append(shoot(page, "/renewals", out / "renewals.png"))
             taken.append(shoot(page, pages["sheet"], out / "renewal-sheet.png", full_page=True))
             taken.append(shoot(page, "/workload", out / "workload.png"))
-            taken.append(shoot(page, pages["fills"], out / "fills.png"))
-            taken.append(shoot(page, pages["pick list"], out / "fills-print.png", full_page=True))
+            taken.append(shoot(page, f"/fills?date={fill_day}", out / "fills.png"))
+            fills_print = f"/fills/print?date={fill_day}"
+            taken.append(shoot(page, fills_print, out / "fills-print.png", full_page=True))
             taken.append(shoot(page, pages["patient"], out / "patient.png"))
             taken.append(shoot(page, "/patients", out / "patients.png"))
             enroll = f"/patients/{examples['ben']}/enroll"
