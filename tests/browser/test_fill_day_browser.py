@@ -35,7 +35,7 @@ from store.models import (
 )
 from tests.browser.real_demo import PHARMACIST, TECHNICIAN, Demo, seed_demo
 from tests.browser.test_enrollment_browser import assert_labelled
-from tests.browser.test_workspace_browser import sign_in
+from tests.browser.test_workspace_browser import UNLABELLED, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,13 @@ def approve_renewal(session: Session, patient: Patient) -> None:
     session.commit()
 
 
+def assert_every_control_labelled(page: Page) -> None:
+    """Both label checks of the browser tests: every visible control, button and link has a
+    name, and every field a `label for` or an aria-label."""
+    assert_labelled(page)
+    assert page.evaluate(UNLABELLED) == [], page.url
+
+
 def fill_of(session: Session, patient: Patient, day: dt.date) -> Fill:
     session.expire_all()
     return session.scalars(
@@ -101,7 +108,7 @@ def test_a_technicians_morning_on_the_fill_day_list(
     page.get_by_role("link", name="Fill day").click()
     expect(page).to_have_url(re.compile(r"/fills$"))
     expect(page.locator("h1")).to_contain_text(today.strftime("%A %B %d, %Y"))
-    assert_labelled(page)
+    assert_every_control_labelled(page)
     rows = page.locator("tr.fill-row")
     expect(rows).to_have_count(5)  # D04, D05, D11, D12, D15: every check-in outcome
     # What blocks a fill comes first: the held medication and health changes at the top,
@@ -138,7 +145,7 @@ def test_a_technicians_morning_on_the_fill_day_list(
     expect(maria_row.locator(".state")).to_have_text("Ready")
     expect(maria_row).to_contain_text("Patient will be told in their send window")
     expect(maria_row.get_by_role("button", name="Mark picked up")).to_be_visible()
-    assert_labelled(page)
+    assert_every_control_labelled(page)
 
     assert fill_of(session, maria, today).state is FillState.READY
     held = fill_of(session, dave, today)
@@ -180,9 +187,9 @@ def test_the_fill_day_list_and_its_print_view_label_every_control(
         page.goto(f"/fills?date={day.isoformat()}")
         expect(page.locator("h1")).to_contain_text(day.strftime("%B %d, %Y"))
         assert page.locator("input, select, button").count() > 0
-        assert_labelled(page)
+        assert_every_control_labelled(page)
     page.goto(f"/fills/print?date={today.isoformat()}")
     expect(page.locator("h1")).to_contain_text("Pick list")
     expect(page.locator("tbody tr")).to_have_count(5)
-    assert_labelled(page)
+    assert_every_control_labelled(page)
     assert demo.store.code == "main"
