@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from bot.items import Refusal, Result
-from bot.planning_cli import medication_of
 from bot.summary import topic_summary
+from dialogs import TOPIC_NAMES
 from planning.sync import ItemStatus, Medication, PlanItem, plan_sync
 from store import fills as fill_store
 from store.audit import record_audit
@@ -58,6 +58,7 @@ from store.models import (
     Enrollment,
     Fill,
     FillState,
+    Package,
     QueueKind,
     QueueStatus,
 )
@@ -96,6 +97,21 @@ STATE_LABELS: Mapping[FillState, str] = MappingProxyType(
         FillState.ON_HOLD: "On hold",
     }
 )
+# The button that moves a fill from one state to another.
+MOVE_LABELS: Mapping[tuple[FillState, FillState], str] = MappingProxyType(
+    {
+        (old, new): (
+            "Release hold"
+            if old is FillState.ON_HOLD and new is FillState.TO_PREPARE
+            else f"Mark {STATE_LABELS[new].lower()}"
+        )
+        for old in FillState
+        for new in FillState
+    }
+)
+TOPIC_LABELS: Mapping[str, str] = MappingProxyType(
+    {topic: name.capitalize() for topic, name in TOPIC_NAMES.items()}
+)
 # Open items that hold every maintenance medicine until a pharmacist has looked.
 HOLDING_KINDS = frozenset({QueueKind.MED_CHANGE, QueueKind.HEALTH_CHANGE})
 NOTE_MAX_LENGTH = 500
@@ -110,6 +126,21 @@ TRANSITIONS: Mapping[FillState, frozenset[FillState]] = MappingProxyType(
         FillState.PICKED_UP: frozenset(),
         FillState.DELIVERED: frozenset(),
     }
+)
+
+
+def _moves(state: FillState, delivery: Delivery) -> tuple[FillState, ...]:
+    final = FillState.DELIVERED if delivery is Delivery.DELIVERY else FillState.PICKED_UP
+    return tuple(
+        s
+        for s in FillState
+        if s in TRANSITIONS[state] and (s not in fill_store.CLOSED_STATES or s is final)
+    )
+
+
+# A row's moves by (state, delivery), in FillState's order: worked out once, not per row.
+MOVES: Mapping[tuple[FillState, Delivery], tuple[FillState, ...]] = MappingProxyType(
+    {(state, delivery): _moves(state, delivery) for state in FillState for delivery in Delivery}
 )
 
 
@@ -151,7 +182,7 @@ class MedicineRow:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "action": self.action.value,
+            "action": self.action,
             "quantity": self.quantity,
             "reason": self.reason,
         }
@@ -164,10 +195,10 @@ class ItemRef:
     text: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind.value, "text": self.text}
+        return {"id": self.id, "kind": self.kind, "text": self.text}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs twice as much, 2,000 times a list
 class FillRow:
     """One patient's row of the fill-day list."""
 
@@ -209,17 +240,19 @@ class FillRow:
             and self.state is FillState.TO_PREPARE
         )
 
-    def moves(self) -> list[FillState]:
+    @property
+    def reported_topics(self) -> list[str]:
+        """What the patient reported (the topics' names as staff call them), for the page."""
+        return [TOPIC_LABELS[t] for t, state in self.topics.items() if state == "reported"]
+
+    @property
+    def moves(self) -> tuple[FillState, ...]:
         """The states staff may move this row to (picked up or delivered as it goes)."""
-        allowed = TRANSITIONS[self.state]
-        final = FillState.DELIVERED if self.delivery is Delivery.DELIVERY else FillState.PICKED_UP
-        return [
-            s
-            for s in FillState
-            if s in allowed and (s not in fill_store.CLOSED_STATES or s is final)
-        ]
+        return MOVES[self.state, self.delivery]
 
     def to_json(self) -> dict[str, Any]:
+        """The row for the API. The states, actions and kinds are StrEnums, so strings: JSON
+        writes their values as they are (no `.value` per field and row)."""
         return {
             "id": self.fill_id,
             "enrollment_id": self.enrollment_id,
@@ -228,17 +261,17 @@ class FillRow:
             "birth_date": self.birth_date.isoformat() if self.birth_date else None,
             "store": self.store,
             "anchor_date": self.anchor_date.isoformat(),
-            "state": self.state.value,
+            "state": self.state,
             "note": self.note,
-            "delivery": self.delivery.value,
+            "delivery": self.delivery,
             "checkin_id": self.checkin_id,
-            "checkin_status": self.checkin_status.value if self.checkin_status else None,
-            "roster_status": self.roster_status.value,
+            "checkin_status": self.checkin_status,
+            "roster_status": self.roster_status,
             "topics": self.topics,
             "open_items": [item.to_json() for item in self.open_items],
             "prn_requests": [item.to_json() for item in self.prn_requests],
             "medicines": [medicine.to_json() for medicine in self.medicines],
-            "blocker": self.blocker.value if self.blocker else None,
+            "blocker": self.blocker,
             "ready_at": self.ready_at.isoformat() if self.ready_at else None,
             "ready_notice_sent": self.ready_notice_at is not None,
         }
@@ -263,11 +296,9 @@ class FillDay:
 def fill_day(
     session: Session, store_ids: Iterable[int], day: dt.date, *, only: int | None = None
 ) -> FillDay:
-    """Build the fill-day list of `day` for `store_ids` (six queries, whatever the size);
+    """Build the fill-day list of `day` for `store_ids` (four queries, whatever the size);
     `only`: the one row of that enrollment."""
     data = fill_store.read_day(session, list(store_ids), day, only)
-    checkins = {c.enrollment_id: c for c in data.checkins}
-    fills = {f.enrollment_id: f for f in data.fills}
     medicines: dict[int, list[fill_store.DayMedicine]] = defaultdict(list)
     for medicine in data.medicines:
         medicines[medicine.patient_id].append(medicine)
@@ -279,10 +310,8 @@ def fill_day(
             patient,
             day,
             data.stores[patient.store_id],
-            checkins.get(patient.enrollment_id),
-            fills.get(patient.enrollment_id),
-            medicines[patient.patient_id],
-            items[patient.patient_id],
+            medicines.get(patient.patient_id, ()),
+            items.get(patient.patient_id, ()),
         )
         for patient in data.patients
     ]
@@ -310,12 +339,10 @@ def _row(
     patient: fill_store.DayPatient,
     day: dt.date,
     store_code: str,
-    checkin: fill_store.DayCheckin | None,
-    fill: fill_store.DayFill | None,
     medicines: Sequence[fill_store.DayMedicine],
     items: Sequence[fill_store.DayItem],
 ) -> FillRow:
-    checkin_id = checkin.id if checkin else None
+    checkin_id = patient.checkin_id
     active = [i for i in items if i.status is not QueueStatus.RESOLVED]
     open_items = tuple(ItemRef(i.id, i.kind, i.text) for i in active)
     prn_requests = tuple(
@@ -324,9 +351,10 @@ def _row(
         if i.kind == QueueKind.PRN_NEED
         and (i.status is not QueueStatus.RESOLVED or i.checkin_id == checkin_id)
     )
-    planned = _medicine_rows(medicines, day, patient.cycle_days, active)
-    status = checkin.status if checkin else None
-    state = fill.state if fill else FillState.TO_PREPARE
+    planned = _medicine_rows(medicines, day, patient.cycle_days, active) if medicines else ()
+    status = patient.checkin_status
+    state = patient.fill_state or FillState.TO_PREPARE
+    roster_status = RosterStatus(patient.roster_status)
     return FillRow(
         enrollment_id=patient.enrollment_id,
         patient_pk=patient.patient_id,
@@ -337,20 +365,20 @@ def _row(
         birth_date=patient.birth_date,
         store=store_code,
         anchor_date=day,
-        fill_id=fill.id if fill else None,
+        fill_id=patient.fill_id,
         state=state,
-        note=fill.note if fill else None,
-        delivery=fill.delivery if fill else patient.delivery,
+        note=patient.note,
+        delivery=patient.fill_delivery or patient.delivery,
         checkin_id=checkin_id,
         checkin_status=status,
-        roster_status=patient.roster_status,
-        topics=topic_summary(checkin.topics if checkin else None),
+        roster_status=roster_status,
+        topics=topic_summary(patient.topics),
         open_items=open_items,
         prn_requests=prn_requests,
         medicines=planned,
-        blocker=_blocker(state, planned, open_items, status, patient.roster_status),
-        ready_at=fill.ready_at if fill else None,
-        ready_notice_at=fill.ready_notice_at if fill else None,
+        blocker=_blocker(state, planned, open_items, status, roster_status),
+        ready_at=patient.ready_at,
+        ready_notice_at=patient.ready_notice_at,
     )
 
 
@@ -379,35 +407,56 @@ def _medicine_rows(
     cycle_days: int,
     active_items: Sequence[fill_store.DayItem],
 ) -> tuple[MedicineRow, ...]:
-    maintenance = [m for m in medicines if m.med_type != "prn"]
-    if not maintenance:
-        return ()
-    planned = [_plan_item(medication_of(m), day, cycle_days) for m in maintenance]
-    holding = [i for i in active_items if i.kind in HOLDING_KINDS]
-    about: dict[int, fill_store.DayItem] = {
-        i.medicine_id: i
-        for i in active_items
-        if i.medicine_id is not None and i.kind != QueueKind.RENEWAL_NEEDED
-    }
+    """The maintenance medicines' actions. Most patients have no active item: then each row
+    is the cached `_medicine_row` of its columns alone."""
+    holding: fill_store.DayItem | None = None
+    about: dict[int, fill_store.DayItem] = {}
+    for item in active_items:
+        if holding is None and item.kind in HOLDING_KINDS:
+            holding = item
+        if item.medicine_id is not None and item.kind != QueueKind.RENEWAL_NEEDED:
+            about[item.medicine_id] = item  # the last one, as the reason names it
     rows = []
-    for medicine, item in zip(maintenance, planned, strict=True):
-        action, quantity, reason = _action(item, day)
-        hold_for = about.get(medicine.id) or (holding[0] if holding else None)
-        if hold_for is not None and action in (Action.FILL, Action.SHORT_FILL):
-            action, quantity = Action.HOLD, None
-            reason = f"open {hold_for.kind.value.replace('_', ' ')} item: {reason}"
-        elif medicine.refills_remaining == 0 and action in (Action.FILL, Action.SHORT_FILL):
-            action, quantity = Action.RENEWAL_NEEDED, None
-            reason = "no refills left: ask the prescriber for a new prescription"
-        rows.append(MedicineRow(medicine.name, action, quantity, reason))
+    for medicine in medicines:
+        hold_for = about.get(medicine.id) or holding
+        rows.append(
+            _medicine_row(medicine[2:], day, cycle_days, hold_for.kind if hold_for else None)
+        )
     return tuple(rows)
 
 
 @functools.lru_cache(maxsize=16384)
-def _plan_item(medication: Medication, day: dt.date, cycle_days: int) -> PlanItem:
-    """The sync plan of one medicine for anchor `day` as of that day. With an anchor given,
-    each medicine's plan depends on it alone, and patients in sync share their dates (last
-    fill a cycle before the anchor): the same few plans serve a whole day's list."""
+def _medicine_row(
+    columns: tuple[Any, ...], day: dt.date, cycle_days: int, hold_kind: QueueKind | None
+) -> MedicineRow:
+    """One medicine's row from its planning columns (`DayMedicine` from `name` on), the day,
+    the cycle and the kind of the item that holds it. Cached: with an anchor given, a
+    medicine's plan depends on its own columns alone, and patients in sync share them (last
+    fill a cycle before the anchor), so a whole day's list needs a few hundred plans at most,
+    not one per medicine."""
+    medicine = fill_store.DayMedicine._make((0, 0, *columns))
+    action, quantity, reason = _action(_plan_item(medicine, day, cycle_days), day)
+    if hold_kind is not None and action in (Action.FILL, Action.SHORT_FILL):
+        action, quantity = Action.HOLD, None
+        reason = f"open {hold_kind.value.replace('_', ' ')} item: {reason}"
+    elif medicine.refills_remaining == 0 and action in (Action.FILL, Action.SHORT_FILL):
+        action, quantity = Action.RENEWAL_NEEDED, None
+        reason = "no refills left: ask the prescriber for a new prescription"
+    return MedicineRow(medicine.name, action, quantity, reason)
+
+
+def _plan_item(medicine: fill_store.DayMedicine, day: dt.date, cycle_days: int) -> PlanItem:
+    """The sync plan of one maintenance medicine for anchor `day` as of that day."""
+    medication = Medication(
+        name=medicine.name,
+        days_supply=medicine.days_supply,
+        last_fill_date=medicine.last_fill_date,
+        refills_remaining=medicine.refills_remaining,
+        quantity=medicine.quantity,
+        daily_dose=medicine.daily_dose,
+        package="whole" if medicine.package == Package.WHOLE else "splittable",
+        controlled=medicine.controlled,
+    )
     return plan_sync([medication], day, cycle_days=cycle_days, today=day).items[0]
 
 

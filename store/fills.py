@@ -1,9 +1,10 @@
 """The fill day's queries and writes (SPEC 13): who is due on an anchor date, everything their
 row shows, and the fill-state changes.
 
-Reads are a handful of set-based statements for the whole day (no query per patient): the
-day's enrollments, then their patients, check-ins, medicines, queue items and fills, each one
-`IN (the day's enrollments)` subquery. The bot's read model (bot/fills.py) puts them together.
+Reads are four set-based statements for the whole day (no query per patient): the day's
+enrollments with their patients, check-ins and fills (joined), then those patients' maintenance
+medicines and queue items by id, and the stores' codes. The bot's read model (bot/fills.py)
+puts them together.
 
 A patient is on a day's list when their enrollment's anchor date is that day (and it is not
 disenrolled), or when a check-in or a fill exists for that enrollment and day: after the
@@ -21,9 +22,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, or_, select, union, update
+from sqlalchemy import Select, and_, func, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,7 +45,7 @@ from store.models import (
     Store,
     table_of,
 )
-from store.roster import RosterStatus, status_expression
+from store.roster import status_expression
 
 ACTIVE_ITEM_STATUSES = (QueueStatus.OPEN, QueueStatus.CLAIMED)
 CLOSED_STATES = (FillState.PICKED_UP, FillState.DELIVERED)
@@ -75,8 +76,9 @@ def _day_enrollments(
     return select(union(anchored, checked, filled).subquery().c[0])
 
 
-@dataclass(frozen=True)
-class DayPatient:
+class DayPatient(NamedTuple):
+    """One enrollment due on the day, with its patient, the day's check-in and fill (if any)."""
+
     enrollment_id: int
     patient_id: int
     store_id: int
@@ -86,23 +88,24 @@ class DayPatient:
     birth_date: dt.date | None
     delivery: Delivery
     cycle_days: int
-    roster_status: RosterStatus
-
-
-@dataclass(frozen=True)
-class DayCheckin:
-    id: int
-    enrollment_id: int
-    status: CheckinStatus
+    roster_status: str  # a RosterStatus value
+    checkin_id: int | None
+    checkin_status: CheckinStatus | None
     topics: dict[str, str] | None
+    fill_id: int | None
+    fill_state: FillState | None
+    fill_delivery: Delivery | None
+    note: str | None
+    ready_at: dt.datetime | None
+    ready_notice_at: dt.datetime | None
 
 
-@dataclass  # not frozen: bot.planning_cli.medication_of takes it as a Medicine
-class DayMedicine:
+class DayMedicine(NamedTuple):
+    """A maintenance medicine of a patient due on the day: its planning columns."""
+
     id: int
     patient_id: int
     name: str
-    med_type: MedType
     days_supply: int | None
     last_fill_date: dt.date | None
     refills_remaining: int | None
@@ -112,8 +115,7 @@ class DayMedicine:
     controlled: bool
 
 
-@dataclass(frozen=True)
-class DayItem:
+class DayItem(NamedTuple):
     id: int
     patient_id: int | None  # never None here: the query takes these patients' items
     checkin_id: int | None
@@ -124,70 +126,74 @@ class DayItem:
 
 
 @dataclass(frozen=True)
-class DayFill:
-    id: int
-    enrollment_id: int
-    state: FillState
-    delivery: Delivery
-    note: str | None
-    ready_at: dt.datetime | None
-    ready_notice_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
 class DayData:
-    """Everything the fill-day list of one day shows, read in six statements."""
+    """Everything the fill-day list of one day shows, read in four statements."""
 
     patients: Sequence[DayPatient]
-    checkins: Sequence[DayCheckin]
     medicines: Sequence[DayMedicine]
     items: Sequence[DayItem]
-    fills: Sequence[DayFill]
     stores: dict[int, str]  # id -> code
 
 
 def read_day(
     session: Session, store_ids: Collection[int], day: dt.date, only: int | None = None
 ) -> DayData:
-    """Read the fill day `day` of `store_ids`: patients, check-ins, medicines, items, fills
-    (`only`: one enrollment's row)."""
-    ids = _day_enrollments(store_ids, day, only)
-    # Plain rows from the connection (no ORM loading step per row: 10,000 rows for a big day).
+    """Read the fill day `day` of `store_ids`: patients with their check-in and fill, their
+    maintenance medicines, their items (`only`: one enrollment's row).
+
+    The first statement joins each enrollment due to its check-in and fill of the day;
+    medicines and items take the same enrollments' patients. Rows come as plain tuples from
+    the connection (no ORM loading step: 8,000 rows on a big day)."""
+    ids = _day_enrollments(store_ids, day, only).subquery()
     run = session.connection().execute
-    patient_rows = run(
-        select(
-            Enrollment.id,
-            Patient.id,
-            Patient.store_id,
-            Patient.external_id,
-            Patient.first_name,
-            Patient.last_name,
-            Patient.birth_date,
-            Patient.delivery,
-            Enrollment.cycle_days,
-            status_expression(day),
-        )
-        .join(Patient, Patient.id == Enrollment.patient_id)
-        .where(Enrollment.id.in_(ids))
-    ).all()
-    patients = [DayPatient(*row[:9], RosterStatus(row[9])) for row in patient_rows]
-    patient_ids = select(Enrollment.patient_id).where(Enrollment.id.in_(ids))
-    checkins = [
-        DayCheckin(*row)
+    patients = [
+        DayPatient._make(row)
         for row in run(
-            select(Checkin.id, Checkin.enrollment_id, Checkin.status, Checkin.topics).where(
-                Checkin.anchor_date == day, Checkin.enrollment_id.in_(ids)
+            select(
+                Enrollment.id,
+                Patient.id,
+                Patient.store_id,
+                Patient.external_id,
+                Patient.first_name,
+                Patient.last_name,
+                Patient.birth_date,
+                Patient.delivery,
+                Enrollment.cycle_days,
+                status_expression(day),
+                Checkin.id,
+                Checkin.status,
+                Checkin.topics,
+                Fill.id,
+                Fill.state,
+                Fill.delivery,
+                Fill.note,
+                Fill.ready_at,
+                Fill.ready_notice_at,
             )
+            .select_from(ids)
+            .join(Enrollment, Enrollment.id == ids.c[0])
+            .join(Patient, Patient.id == Enrollment.patient_id)
+            .outerjoin(
+                Checkin, and_(Checkin.enrollment_id == Enrollment.id, Checkin.anchor_date == day)
+            )
+            .outerjoin(Fill, and_(Fill.enrollment_id == Enrollment.id, Fill.anchor_date == day))
         ).all()
     ]
+    if not patients:
+        return DayData([], [], [], {})
+    # The same day's ids again as subqueries, not as lists: 2,000 bound values per list cost
+    # more to render and send than the database takes to find them again.
+    patient_ids = select(Enrollment.patient_id).where(Enrollment.id.in_(select(ids.c[0])))
+    checkin_ids = select(Checkin.id).where(
+        Checkin.anchor_date == day, Checkin.enrollment_id.in_(select(ids.c[0]))
+    )
     medicines = [
-        DayMedicine(*row)
+        DayMedicine._make(row)
         for row in run(
             select(
                 Medicine.id,
                 Medicine.patient_id,
                 Medicine.name,
-                Medicine.med_type,
                 Medicine.days_supply,
                 Medicine.last_fill_date,
                 Medicine.refills_remaining,
@@ -196,17 +202,14 @@ def read_day(
                 Medicine.package,
                 Medicine.controlled,
             )
-            .where(Medicine.patient_id.in_(patient_ids))
+            .where(Medicine.patient_id.in_(patient_ids), Medicine.med_type != MedType.PRN)
             .order_by(Medicine.patient_id, Medicine.name)
         ).all()
     ]
-    day_checkins = select(Checkin.id).where(
-        Checkin.anchor_date == day, Checkin.enrollment_id.in_(ids)
-    )
     # Active items of these patients (whatever cycle raised them), and this day's check-ins'
     # items even when resolved (an as-needed request staff cleared is still to be filled).
     items = [
-        DayItem(*row)
+        DayItem._make(row)
         for row in run(
             select(
                 QueueItem.id,
@@ -221,30 +224,16 @@ def read_day(
                 QueueItem.patient_id.in_(patient_ids),
                 or_(
                     QueueItem.status.in_(ACTIVE_ITEM_STATUSES),
-                    QueueItem.checkin_id.in_(day_checkins),
+                    QueueItem.checkin_id.in_(checkin_ids),
                 ),
             )
             .order_by(QueueItem.priority, QueueItem.created_at, QueueItem.id)
         ).all()
     ]
-    fills = [
-        DayFill(*row)
-        for row in run(
-            select(
-                Fill.id,
-                Fill.enrollment_id,
-                Fill.state,
-                Fill.delivery,
-                Fill.note,
-                Fill.ready_at,
-                Fill.ready_notice_at,
-            ).where(Fill.anchor_date == day, Fill.enrollment_id.in_(ids))
-        ).all()
-    ]
     stores = dict(
         run(select(Store.id, Store.code).where(Store.id.in_({p.store_id for p in patients}))).all()
     )
-    return DayData(patients, checkins, medicines, items, fills, stores)
+    return DayData(patients, medicines, items, stores)
 
 
 def is_due_on(session: Session, enrollment: Enrollment, day: dt.date) -> bool:

@@ -6,9 +6,11 @@ form, call it, audit the view, commit and redirect back to the day.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Response as FlaskResponse
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, get_template_attribute, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
@@ -20,7 +22,12 @@ from bot.inputs import date_arg, parse_number
 from bot.workspace import _audit, bp
 from bot.workspace.forms import EmptyForm
 from store import fills as fill_store
-from store.models import Enrollment, FillState, utcnow
+from store.models import CheckinStatus, Enrollment, FillState, utcnow
+from store.roster import RosterStatus
+
+# Looked up per row rather than worked out in the template (a call per row costs more there).
+_CHECKIN_LABELS = {status: status.value.replace("_", " ") for status in CheckinStatus}
+_ROSTER_LABELS = {status: status.value.replace("_", " ") for status in RosterStatus}
 
 
 def _day() -> dt.date:
@@ -44,12 +51,39 @@ def fills_page() -> str:
         previous=day - dt.timedelta(days=1),
         following=day + dt.timedelta(days=1),
         form=EmptyForm(),
-        state_labels=fills.STATE_LABELS,
-        action_labels=fills.ACTION_LABELS,
         blocker_labels=fills.BLOCKER_LABELS,
-        note_max_length=fills.NOTE_MAX_LENGTH,
+        roster_labels=_ROSTER_LABELS,
+        parts=_parts(listing),
         preparable=sum(row.bulk_preparable for row in listing.rows),
     )
+
+
+def _parts(listing: fills.FillDay) -> dict[str, dict[Any, Markup]]:
+    """The list's repeated parts (workspace/fill_parts.html), each rendered once for the page:
+    per medicine line, fill state, blocker, check-in status and (state, delivery) form body.
+    A big day has 6,000 medicine lines but a few hundred distinct ones (the read model shares
+    equal rows), and 2,000 rows share a dozen form bodies."""
+
+    def macro(name: str) -> Any:
+        return get_template_attribute("workspace/fill_parts.html", name)
+
+    line, state_tag, blocker_tag, status_tag, actions = map(
+        macro, ("medicine_line", "state_tag", "blocker_tag", "status_tag", "actions")
+    )
+    delivery_url = url_for("workspace.fill_delivery")
+    return {
+        "medicines": {
+            m: line(m, fills.ACTION_LABELS)
+            for m in {m for row in listing.rows for m in row.medicines}
+        },
+        "states": {s: state_tag(s, label) for s, label in fills.STATE_LABELS.items()},
+        "blockers": {b: blocker_tag(b, label) for b, label in fills.BLOCKER_LABELS.items()},
+        "statuses": {s: status_tag(s, label) for s, label in _CHECKIN_LABELS.items()},
+        "actions": {
+            key: actions(*key, moves, fills.MOVE_LABELS, fills.NOTE_MAX_LENGTH, delivery_url)
+            for key, moves in fills.MOVES.items()
+        },
+    }
 
 
 @bp.get("/fills/print")

@@ -17,22 +17,27 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import create_app
+from bot import create_app, fills
+from bot.access import Staff
 from bot.transports.fake import FakeTransport
 from store import enrollments, migrate
 from store.models import (
     ConsentMethod,
     ConsentState,
     Enrollment,
+    FillState,
     Medicine,
     MedType,
     Patient,
     QueueItem,
     Service,
+    User,
     utcnow,
 )
+from tests.browser import real_demo
 from tests.browser.live import VIEWPORT, allow_plain_http, launch_chromium, serving
 from tests.browser.real_demo import PHARMACIST, Demo, seed_demo
 from tests.report_history import seed_november
@@ -122,6 +127,27 @@ def add_enrollment_examples(session: Session, demo: Demo, today: dt.date) -> dic
     return {"ben": ben.id, "james": james.id}
 
 
+def hold_one_fill(session: Session, demo: Demo, day: dt.date) -> dt.date:
+    """The fill day five days out (the demo's busiest: a check-in outcome of every kind), with
+    one fill put on hold by a technician through the list's own rules (bot/fills.py)."""
+    technician = session.scalars(select(User).where(User.email == real_demo.TECHNICIAN)).one()
+    dave = demo.patients["D04"]
+    assert dave.enrollment is not None and dave.enrollment.anchor_date == day
+    result = fills.change_state(
+        session,
+        Staff.of(technician),
+        dave.enrollment,
+        day,
+        FillState.ON_HOLD,
+        "Pharmacist to talk about the missed evening doses first",
+        utcnow(),
+        actor="user",
+    )
+    assert result.ok, result.message
+    session.commit()
+    return day
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -145,6 +171,7 @@ def main() -> None:
             # A small store's daily limit, so the workload page shows a day over it.
             demo.store.daily_fill_limit = 4
             session.commit()
+            fill_day = hold_one_fill(session, demo, today + dt.timedelta(days=5)).isoformat()
             renewal = session.get(QueueItem, demo.items["renewal_needed"])
             assert renewal is not None and renewal.medicine_id is not None
             prescriber = session.get(Medicine, renewal.medicine_id)
@@ -172,6 +199,9 @@ def main() -> None:
             taken.append(shoot(page, "/renewals", out / "renewals.png"))
             taken.append(shoot(page, pages["sheet"], out / "renewal-sheet.png", full_page=True))
             taken.append(shoot(page, "/workload", out / "workload.png"))
+            taken.append(shoot(page, f"/fills?date={fill_day}", out / "fills.png"))
+            fills_print = f"/fills/print?date={fill_day}"
+            taken.append(shoot(page, fills_print, out / "fills-print.png", full_page=True))
             taken.append(shoot(page, pages["patient"], out / "patient.png"))
             taken.append(shoot(page, "/patients", out / "patients.png"))
             enroll = f"/patients/{examples['ben']}/enroll"
