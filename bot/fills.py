@@ -178,6 +178,7 @@ class MedicineRow:
     action: Action
     quantity: int | None  # short fills: whole units
     reason: str
+    days_supply: int | None = None  # of this fill: a short fill's days, else the medicine's
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -225,6 +226,7 @@ class FillRow:
     blocker: Blocker | None
     ready_at: dt.datetime | None
     ready_notice_at: dt.datetime | None
+    medicine_ids: tuple[int, ...] = ()  # the ids of `medicines`, in their order (exports)
 
     @property
     def closed(self) -> bool:
@@ -379,6 +381,7 @@ def _row(
         blocker=_blocker(state, planned, open_items, status, roster_status),
         ready_at=patient.ready_at,
         ready_notice_at=patient.ready_notice_at,
+        medicine_ids=tuple(medicine.id for medicine in medicines),
     )
 
 
@@ -435,14 +438,16 @@ def _medicine_row(
     fill a cycle before the anchor), so a whole day's list needs a few hundred plans at most,
     not one per medicine."""
     medicine = fill_store.DayMedicine._make((0, 0, *columns))
-    action, quantity, reason = _action(_plan_item(medicine, day, cycle_days), day)
+    item = _plan_item(medicine, day, cycle_days)
+    action, quantity, reason = _action(item, day)
+    days = item.short_days if action is Action.SHORT_FILL else medicine.days_supply
     if hold_kind is not None and action in (Action.FILL, Action.SHORT_FILL):
         action, quantity = Action.HOLD, None
         reason = f"open {hold_kind.value.replace('_', ' ')} item: {reason}"
     elif medicine.refills_remaining == 0 and action in (Action.FILL, Action.SHORT_FILL):
         action, quantity = Action.RENEWAL_NEEDED, None
         reason = "no refills left: ask the prescriber for a new prescription"
-    return MedicineRow(medicine.name, action, quantity, reason)
+    return MedicineRow(medicine.name, action, quantity, reason, days)
 
 
 def _plan_item(medicine: fill_store.DayMedicine, day: dt.date, cycle_days: int) -> PlanItem:

@@ -15,9 +15,10 @@ For each patient due that day (store/day_records.py):
   Flag: every item is work a pharmacist clears, and Task carries who claimed it and how it
   was resolved; Flag is a standing warning with none of that;
 * the fill decision per maintenance medicine (SPEC 13's action) as a MedicationDispense:
-  `preparation` to fill or short-fill (with the quantity), `on-hold` with the reason when a
-  reported change or a missing refill holds it; staff's fill state when they have worked the
-  fill (`in-progress` prepared or ready, `completed` picked up or delivered, `on-hold`).
+  the fill-day list's action (bot/fills.py): `preparation` to fill or short-fill (with the
+  quantity), `on-hold` with the reason when an open change item or a missing refill holds
+  it; staff's fill state when they have worked the fill (`in-progress` prepared or ready,
+  `completed` picked up or delivered, `on-hold`).
   A medicine not due that day has no dispense.
 """
 
@@ -31,12 +32,12 @@ from decimal import Decimal
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import fills
 from bot.fhir import codes
-from bot.planning_cli import plan_for_patient
 from bot.summary import topic_summary
-from planning.sync import ItemStatus, PlanItem
 from store.day_records import PatientDay, patients_due
 from store.models import (
     Channel,
@@ -49,6 +50,7 @@ from store.models import (
     Priority,
     QueueItem,
     QueueStatus,
+    Store,
 )
 
 _NAMESPACE = uuid.UUID("6f1f5b1e-2b7c-4d55-9a53-0c9a2f0f3b1d")  # fullUrls: stable per row
@@ -76,11 +78,6 @@ _FILL_DISPENSE_STATUS = {
     FillState.DELIVERED: "completed",
     FillState.ON_HOLD: "on-hold",
 }
-_HOLDING_TOPICS = {
-    "med_change": "the patient reported a medicine change: a pharmacist decides",
-    "health_change": "the patient reported a hospital stay or a new condition: a pharmacist "
-    "decides",
-}
 
 
 @dataclass(frozen=True)
@@ -98,9 +95,15 @@ def day_bundle(
     session: Session, day: dt.date, now: dt.datetime, *, store_ids: Iterable[int] | None = None
 ) -> Bundle:
     """The Bundle of `day` for those stores (None: all), validated by the library."""
+    stores = list(session.scalars(select(Store.id))) if store_ids is None else list(store_ids)
+    # The fill decisions are the fill-day list's (bot/fills.py), so the export says what the
+    # technicians' list says.
+    rows = {row.enrollment_id: row for row in fills.fill_day(session, stores, day).rows}
     entries: list[dict[str, Any]] = []
-    for due in patients_due(session, day, None if store_ids is None else list(store_ids)):
-        entries.extend(_patient_entries(due, day))
+    for due in patients_due(session, day, stores):
+        enrollment = due.patient.enrollment
+        row = rows.get(enrollment.id) if enrollment is not None else None
+        entries.extend(_patient_entries(due, day, row))
     return Bundle.model_validate(
         {
             "resourceType": "Bundle",
@@ -111,39 +114,21 @@ def day_bundle(
     )
 
 
-def fill_decisions(due: PatientDay, day: dt.date) -> list[FillDecision]:
-    """What to do with each maintenance medicine on `day`, from the sync plan of that anchor
-    (planning/sync.py, overdue ones filled that day) and what the check-in heard."""
-    patient = due.patient
-    topics = topic_summary(due.checkin.topics if due.checkin else None)
-    hold = next((why for t, why in _HOLDING_TOPICS.items() if topics[t] == "reported"), None)
-    plan = plan_for_patient(patient, anchor=day, today=day)
+def fill_decisions(due: PatientDay, row: fills.FillRow | None) -> list[FillDecision]:
+    """Each maintenance medicine's action on the fill-day list's row of the patient."""
+    if row is None:
+        return []
+    medicines = {medicine.id: medicine for medicine in due.patient.medicines}
     decisions = []
-    for medicine, item in zip(patient.medicines, plan.items, strict=True):
-        if medicine.med_type != MedType.MAINTENANCE:
-            continue  # PRN: filled when asked; a prn_need item carries the request
-        decisions.append(_decide(medicine, item, day, hold))
+    for medicine_id, line in zip(row.medicine_ids, row.medicines, strict=True):
+        medicine = medicines[medicine_id]
+        # The list gives a quantity only to a short fill; any other is the usual quantity.
+        quantity = medicine.quantity if line.quantity is None else line.quantity
+        decision = FillDecision(
+            medicine, line.action.value, quantity, line.days_supply, line.reason
+        )
+        decisions.append(decision)
     return decisions
-
-
-def _decide(medicine: Medicine, item: PlanItem, day: dt.date, hold: str | None) -> FillDecision:
-    def decision(
-        action: str,
-        reason: str,
-        quantity: float | None = medicine.quantity,
-        days: int | None = medicine.days_supply,
-    ) -> FillDecision:
-        return FillDecision(medicine, action, quantity, days, reason)
-
-    if item.fill_on is not None and item.fill_on > day:
-        if item.status == ItemStatus.SHORT_FILL:
-            return decision("short_fill", item.reason, item.short_quantity, item.short_days)
-        return decision("not_due", item.reason)
-    if hold is not None:
-        return decision("hold", hold)
-    if medicine.refills_remaining == 0:
-        return decision("renewal_needed", "no refills left: ask the prescriber")
-    return decision("fill", item.reason)
 
 
 def _ref(kind: str, key: str) -> str:
@@ -155,7 +140,9 @@ def _entry(resource: dict[str, Any], key: str) -> dict[str, Any]:
     return {"fullUrl": _ref(kind, key), "resource": {**resource, "id": f"{kind.lower()}-{key}"}}
 
 
-def _patient_entries(due: PatientDay, day: dt.date) -> list[dict[str, Any]]:
+def _patient_entries(
+    due: PatientDay, day: dt.date, row: fills.FillRow | None
+) -> list[dict[str, Any]]:
     patient = due.patient
     key = str(patient.id)
     patient_ref = {"reference": _ref("Patient", key), "display": patient.full_name}
@@ -176,7 +163,7 @@ def _patient_entries(due: PatientDay, day: dt.date) -> list[dict[str, Any]]:
     for item in due.items:
         task = _item_task(item, patient_ref, checkin_ref, {m.id for m in due.words})
         entries.append(_entry(task, f"item-{item.id}"))
-    for decision in fill_decisions(due, day):
+    for decision in fill_decisions(due, row):
         if decision.action != "not_due":
             resource = _planned_dispense(decision, due, patient_ref)
             entries.append(_entry(resource, f"fill-{day.isoformat()}-{decision.medicine.id}"))
