@@ -57,6 +57,17 @@ def init_app(app: Flask) -> None:
     fills_cli.init_app(app)
 
 
+def import_store(store_code: str | None) -> str:
+    """The store of an import's rows that name none: `--store`, else the default store of the
+    PHARMACY_* settings (created when missing, and committed); an unknown code stops it."""
+    session = db_session()
+    code = ensure_default_store().code if store_code is None else store_code
+    if get_store(session, code) is None:
+        raise click.ClickException(f"unknown store {code!r}")
+    session.commit()
+    return code
+
+
 def ensure_default_store() -> Store:
     """Create the default store of PHARMACY_* settings when it does not exist yet."""
     config = settings()
@@ -106,10 +117,7 @@ def downgrade(revision: str) -> None:
 def import_patients(csv_file: Path, store_code: str | None, dry_run: bool) -> None:
     """Upsert patients, enrollments and medicines from CSV_FILE (SPEC 5.4)."""
     session = db_session()
-    default_store = ensure_default_store().code if store_code is None else store_code
-    if get_store(session, default_store) is None:
-        raise click.ClickException(f"unknown store {default_store!r}")
-    session.commit()
+    default_store = import_store(store_code)
 
     def report_rejected(row: int, reason: str) -> None:
         click.echo(f"row {row}: {reason}", err=True)

@@ -13,7 +13,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from bot.cli import ensure_default_store
+from bot.cli import import_store
 from bot.extensions import db_session
 from bot.fhir import reading, writing
 from store import importer
@@ -37,10 +37,7 @@ def init_app(app: Flask) -> None:
 def import_fhir(json_file: Path, store_code: str | None, dry_run: bool) -> None:
     """Upsert patients, enrollments and medicines from a FHIR R4 Bundle (SPEC 15)."""
     session = db_session()
-    default_store = ensure_default_store().code if store_code is None else store_code
-    if get_store(session, default_store) is None:
-        raise click.ClickException(f"unknown store {default_store!r}")
-    session.commit()
+    default_store = import_store(store_code)
 
     def report_rejected(entry: int, reason: str) -> None:
         click.echo(f"entry {entry}: {reason}", err=True)
