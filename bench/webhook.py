@@ -18,7 +18,7 @@ After each server's saturation run, the same server is also loaded open-loop at 
 saturated: SPEC 11's p99 at a steady rate, free of wrk's coordinated omission.
 
 Needs wrk (`apt-get install wrk`). The default database is a fresh SQLite file; a PostgreSQL
-URL is migrated, filled, measured and emptied again (`db downgrade base`).
+URL is emptied and migrated first, filled, measured and emptied again (`db downgrade base`).
 """
 
 from __future__ import annotations
@@ -85,11 +85,11 @@ SERVERS = (
 def seed(env: dict[str, str], patients: int) -> None:
     """Migrate and create a store with `patients` patients, each sent their first text."""
     os.environ.update(env)
+    from bench.fresh_db import reset
     from bot import create_app, outreach
     from bot.extensions import db_session
     from bot.transports.base import Outcome, Sender
     from bot.transports.fake import FakeTransport
-    from store import migrate
     from store.models import (
         Channel,
         Checkin,
@@ -99,7 +99,7 @@ def seed(env: dict[str, str], patients: int) -> None:
         Store,
     )
 
-    migrate.upgrade(env["DATABASE_URL"])
+    reset(env["DATABASE_URL"])  # a run stopped half way leaves its rows behind
     app = create_app(env)
     with app.app_context():
         session = db_session()
