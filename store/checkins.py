@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     and_,
     bindparam,
     case,
@@ -380,79 +379,8 @@ class History:
     # (a reminder to finish) was made after that.
     last_reply_at: dt.datetime | None = None
     attempted_since_reply: bool = False
-    # Another patient on the same phone is in the middle of their check-in (see _history_query).
+    # Another patient on the same phone is in the middle of their check-in (_batch_history_query).
     phone_busy: bool = False
-
-
-def _history_query() -> Executable:
-    checkin_id = bindparam("checkin_id", type_=Integer)
-    patient_id = bindparam("patient_id", type_=Integer)
-    since = bindparam("since", type_=Message.__table__.c.created_at.type)
-    busy_since = bindparam("busy_since", type_=Message.__table__.c.created_at.type)
-    outreach = and_(Message.direction == Direction.OUTBOUND, Message.purpose.in_(CHECKIN_PURPOSES))
-    first = (
-        select(func.min(Message.id))
-        .where(Message.checkin_id == checkin_id, outreach)
-        .scalar_subquery()
-    )
-    staff = exists().where(
-        QueueItem.checkin_id == checkin_id, QueueItem.status == QueueStatus.CLAIMED
-    )
-    # A shared phone (a household): another patient's check-in on this number that started
-    # first and is being answered, or was just sent, goes first (SPEC 14: one at a time).
-    me, other = Patient.__table__.alias("me"), Patient.__table__.alias("other")
-    theirs = Checkin.__table__.alias("theirs")
-    busy = (
-        select(theirs.c.id)
-        .select_from(
-            me.join(
-                other, and_(other.c.store_id == me.c.store_id, other.c.phone == me.c.phone)
-            ).join(theirs, theirs.c.patient_id == other.c.id)
-        )
-        .where(
-            me.c.id == patient_id,
-            other.c.id != patient_id,
-            theirs.c.status == CheckinStatus.IN_PROGRESS,
-            theirs.c.id < checkin_id,
-            or_(theirs.c.topics.is_not(None), theirs.c.last_outreach_at > busy_since),
-        )
-        .exists()
-    )
-    one = select(literal(1).label("one")).subquery()
-    return (
-        select(
-            staff.label("staff_owns"),
-            busy.label("phone_busy"),
-            Message.id,
-            Message.checkin_id,
-            Message.direction,
-            Message.purpose,
-            Message.channel,
-            Message.created_at,
-            Message.status,
-            Message.error_code,
-            Message.twilio_sid,
-            Message.body,
-            (Message.created_at > since).label("recent"),
-        )
-        .select_from(
-            one.outerjoin(
-                Message,
-                and_(
-                    Message.patient_id == patient_id,
-                    or_(
-                        Message.checkin_id == checkin_id,
-                        Message.created_at > since,
-                        Message.id > first,
-                    ),
-                ),
-            )
-        )
-        .order_by(Message.id)
-    )
-
-
-_HISTORY = _history_query()
 
 
 def read_history(
@@ -462,21 +390,11 @@ def read_history(
     since: dt.datetime,
     busy_since: dt.datetime | None = None,
 ) -> History:
-    """Read in one statement what the scheduler's policy needs of one check-in (`History`).
-
-    The patient's messages that are the check-in's own, recorded after `since`, or recorded
-    after the check-in's first outreach, outer-joined to one row that carries `staff_owns`
-    (so there is a row even when the patient has no message). Read by patient id through
-    `ix_messages_patient_id_created_at`.
-    """
-    parameters = {
-        "checkin_id": checkin_id,
-        "patient_id": patient_id,
-        "since": since,
-        "busy_since": busy_since or since,
-    }
-    rows = session.execute(_HISTORY, parameters).all()
-    return _history_of(rows, checkin_id, bool(rows[0].staff_owns), bool(rows[0].phone_busy))
+    """What the scheduler's policy needs of one check-in (`History`): `read_histories` for a
+    batch of one, so a single check-in (a call) and a batch read by the same rules."""
+    del patient_id  # the statement finds the patient from the check-in
+    moment = busy_since or since
+    return read_histories(session, [checkin_id], since, {checkin_id: moment})[checkin_id]
 
 
 def _history_of(
@@ -583,7 +501,7 @@ def lock_batch(session: Session, checkin_ids: Sequence[int]) -> list[tuple[Check
 
 
 def _batch_history_query() -> Executable:
-    """The history statement of `read_histories`: `_history_query` for a list of check-ins."""
+    """The history statement of `read_histories`, for a list of check-ins."""
     since = bindparam("since", type_=Message.__table__.c.created_at.type)
     mine = Checkin.__table__.alias("mine")
     first_message = Message.__table__.alias("first_message")
@@ -599,9 +517,10 @@ def _batch_history_query() -> Executable:
     staff = exists().where(
         QueueItem.checkin_id == mine.c.id, QueueItem.status == QueueStatus.CLAIMED
     )
-    # A shared phone: the other patients' check-ins that would make this one wait (see
-    # `_history_query`): whether one has answered in part, and the latest outreach of those
-    # that have not, which the caller compares with its store's reminder delay.
+    # A shared phone (SPEC 14: one check-in at a time per number): the other patients'
+    # check-ins that would make this one wait: whether one has answered in part, and the
+    # latest outreach of those that have not, which the caller compares with its store's
+    # reminder delay.
     me, other = Patient.__table__.alias("me"), Patient.__table__.alias("other")
     theirs = Checkin.__table__.alias("theirs")
     busy_from = me.join(
