@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -167,22 +168,24 @@ def plans(url: str) -> dict[str, str]:
     return result
 
 
-def child_time_and_rss(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run `command` in a fresh process; return seconds, its peak RSS in MB and its output."""
+def child_time_and_rss(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Run `command` in a fresh process; return its wall and CPU seconds (user + system), its
+    peak RSS in MB and its output."""
     code = (
         "import resource, subprocess, sys, time;"
         "start = time.perf_counter();"
         f"out = subprocess.run({command!r}, check=True, capture_output=True, text=True,"
         f" timeout={TIMEOUT}).stdout;"
         "took = time.perf_counter() - start;"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024;"
-        "print(repr((took, rss, out)))"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "rss = usage.ru_maxrss / 1024;"
+        "print(repr((took, rss, out, usage.ru_utime + usage.ru_stime)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     )
-    took, rss, output = eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 (our own repr)
-    return float(took), float(rss), str(output)
+    took, rss, output, cpu = eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 (our repr)
+    return float(took), float(cpu), float(rss), str(output)
 
 
 BARE_LOOP = """
@@ -331,6 +334,8 @@ def profile_pass(url: str, base: str, workers: int) -> str:
     threading.setprofile(None)  # type: ignore[arg-type]
     db.dispose()
     stats = pstats.Stats(profiler, *thread_profilers)
+    if os.environ.get("BENCH_PROFILE_OUT"):
+        stats.dump_stats(os.environ["BENCH_PROFILE_OUT"])  # for pstats / snakeviz
     by_layer: dict[str, float] = {}
     marked: dict[str, tuple[int, float]] = {}
     total = 0.0
@@ -416,15 +421,28 @@ def main() -> None:
                 return
             tick = [sys.executable, "-c", COUNTED_FLASK, "--app", "wsgi", "tick", "--now"]
             command = [*tick, NOW.isoformat(), "--workers", str(args.workers)]
-            seconds, rss, output = child_time_and_rss(command, env)
+            if os.environ.get("BENCH_PYSPY_OUT"):  # a sampled profile of the tick, waits included
+                command = [
+                    shutil.which("py-spy") or "py-spy",
+                    "record",
+                    "--idle",
+                    "--threads",
+                    "--format",
+                    "raw",
+                    "-o",
+                    os.environ["BENCH_PYSPY_OUT"],
+                    "--",
+                    *command,
+                ]
+            seconds, cpu, rss, output = child_time_and_rss(command, env)
             sent = int(output.split("texts sent: ")[1].split()[0]) if "texts sent" in output else 0
             statements = int(output.split("SQL statements: ")[1].split()[0])
             loop = BARE_LOOP.format(account=ACCOUNT, sender=STORE_NUMBER)
-            bare, bare_rss, _ = child_time_and_rss(
+            bare, bare_cpu, bare_rss, _ = child_time_and_rss(
                 [sys.executable, "-c", loop, base, str(max(sent, 1))], env
             )
             sdk_loop = TWILIO_LOOP.format(root=str(ROOT), account=ACCOUNT, sender=STORE_NUMBER)
-            sdk, sdk_rss, _ = child_time_and_rss(
+            sdk, sdk_cpu, sdk_rss, _ = child_time_and_rss(
                 [sys.executable, "-c", sdk_loop, base, str(max(sent, 1))], env
             )
             after = plans(url)
@@ -446,6 +464,9 @@ def main() -> None:
         "pass_per_text_ms": round(seconds / sent * 1000, 2) if sent else None,
         "bare_per_text_ms": round(bare / max(sent, 1) * 1000, 2),
         "twilio_loop_per_text_ms": round(sdk / max(sent, 1) * 1000, 2),
+        "pass_cpu_seconds": round(cpu, 1),
+        "bare_loop_cpu_seconds": round(bare_cpu, 1),
+        "twilio_loop_cpu_seconds": round(sdk_cpu, 1),
         "pass_peak_rss_mb": round(rss, 1),
         "bare_peak_rss_mb": round(bare_rss, 1),
         "tick_output": [line for line in output.strip().splitlines() if "SQL" not in line],

@@ -31,10 +31,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+    elif parsed.get_backend_name() == "postgresql":
+        # No JIT compilation: it pays off only for long analytic scans, and every statement
+        # here is short. With stale statistics (a pass that has just written thousands of
+        # messages) the planner's cost estimate passes jit_above_cost and each history read
+        # of a batch spent 400 ms compiling for 2 ms of work (docs/benchmarks.md).
+        server_args = dict(kwargs.pop("connect_args", {}))
+        server_args["options"] = (server_args.get("options", "") + " -c jit=off").strip()
+        engine = create_engine(url, connect_args=server_args, **kwargs)
+        if "pool_pre_ping" not in kwargs:
+            event.listen(engine, "checkout", _drop_if_closed_by_server)
     else:
         engine = create_engine(url, **kwargs)
-        if parsed.get_backend_name() == "postgresql" and "pool_pre_ping" not in kwargs:
-            event.listen(engine, "checkout", _drop_if_closed_by_server)
     event.listen(engine, "handle_error", _drop_row_values)
     return engine
 
