@@ -9,7 +9,8 @@
    between 9 and 300 days ahead.
 2. Prints the query plans of the two due-row queries (check-in creation, due check-ins).
 3. Starts bench/twilio_standin.py in its own process and runs `flask --app wsgi tick` in a
-   fresh process against it (TWILIO_API_BASE_URL), measuring wall time and peak RSS.
+   fresh process against it (TWILIO_API_BASE_URL), measuring wall time, CPU time and peak
+   RSS.
    The child counts the SQL statements it runs (a `before_cursor_execute` listener).
 4. In the same run, posts the same number of messages to the same stand-in with a bare
    `requests` loop (the baseline) and with a bare twilio-python loop (`Client.messages.create`
@@ -17,7 +18,9 @@
    the ratios.
 
 `--profile` runs the pass in this process under cProfile instead (same data, same stand-in,
-the real Twilio transport) and prints where its time goes, grouped by layer.
+the real Twilio transport) and prints where its time goes, grouped by layer. With
+BENCH_PYSPY_OUT=FILE the real tick process is recorded by py-spy instead (`pip install
+py-spy`; a sampled profile of every thread, waits included, in py-spy's raw format).
 
 Everything stops by itself: each child has a timeout and the stand-in a --max-seconds.
 """
@@ -168,7 +171,7 @@ def plans(url: str) -> dict[str, str]:
     return result
 
 
-def child_time_and_rss(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
     """Run `command` in a fresh process; return its wall and CPU seconds (user + system), its
     peak RSS in MB and its output."""
     code = (
@@ -334,8 +337,6 @@ def profile_pass(url: str, base: str, workers: int) -> str:
     threading.setprofile(None)  # type: ignore[arg-type]
     db.dispose()
     stats = pstats.Stats(profiler, *thread_profilers)
-    if os.environ.get("BENCH_PROFILE_OUT"):
-        stats.dump_stats(os.environ["BENCH_PROFILE_OUT"])  # for pstats / snakeviz
     by_layer: dict[str, float] = {}
     marked: dict[str, tuple[int, float]] = {}
     total = 0.0
@@ -434,15 +435,15 @@ def main() -> None:
                     "--",
                     *command,
                 ]
-            seconds, cpu, rss, output = child_time_and_rss(command, env)
+            seconds, cpu, rss, output = run_measured(command, env)
             sent = int(output.split("texts sent: ")[1].split()[0]) if "texts sent" in output else 0
             statements = int(output.split("SQL statements: ")[1].split()[0])
             loop = BARE_LOOP.format(account=ACCOUNT, sender=STORE_NUMBER)
-            bare, bare_cpu, bare_rss, _ = child_time_and_rss(
+            bare, bare_cpu, bare_rss, _ = run_measured(
                 [sys.executable, "-c", loop, base, str(max(sent, 1))], env
             )
             sdk_loop = TWILIO_LOOP.format(root=str(ROOT), account=ACCOUNT, sender=STORE_NUMBER)
-            sdk, sdk_cpu, sdk_rss, _ = child_time_and_rss(
+            sdk, sdk_cpu, sdk_rss, _ = run_measured(
                 [sys.executable, "-c", sdk_loop, base, str(max(sent, 1))], env
             )
             after = plans(url)

@@ -35,7 +35,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # No JIT compilation: it pays off only for long analytic scans, and every statement
         # here is short. With stale statistics (a pass that has just written thousands of
         # messages) the planner's cost estimate passes jit_above_cost and each history read
-        # of a batch spent 400 ms compiling for 2 ms of work (docs/benchmarks.md).
+        # of a batch spent 400 ms compiling for 3 ms of work (docs/benchmarks.md).
         server_args = dict(kwargs.pop("connect_args", {}))
         server_args["options"] = (server_args.get("options", "") + " -c jit=off").strip()
         engine = create_engine(url, connect_args=server_args, **kwargs)
