@@ -20,7 +20,8 @@
 `--profile` runs the pass in this process under cProfile instead (same data, same stand-in,
 the real Twilio transport) and prints where its time goes, grouped by layer. With
 BENCH_PYSPY_OUT=FILE the real tick process is recorded by py-spy instead (`pip install
-py-spy`; a sampled profile of every thread, waits included, in py-spy's raw format).
+py-spy`; a sampled profile of every thread, waits included, in py-spy's raw format;
+BENCH_PYSPY_MODE=--gil samples only the thread holding the GIL: where the CPU goes).
 
 Everything stops by itself: each child has a timeout and the stand-in a --max-seconds.
 """
@@ -426,7 +427,7 @@ def main() -> None:
                 command = [
                     shutil.which("py-spy") or "py-spy",
                     "record",
-                    "--idle",
+                    os.environ.get("BENCH_PYSPY_MODE", "--idle"),
                     "--threads",
                     "--format",
                     "raw",

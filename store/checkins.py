@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -88,7 +89,8 @@ def list_checkin_candidates(
     """Return active enrollments anchored in [first, last] that have no check-in for it yet.
 
     Keyset-paged by (anchor_date, id) from `after`. The condition on `checkin_anchor_date`
-    repeats the partial index's predicate word for word, so both databases use that index.
+    repeats the partial index's predicate word for word, so both databases use that index,
+    which is ordered by (anchor_date, id): a page reads its own rows, not its whole day.
     """
     query = (
         select(
@@ -113,12 +115,8 @@ def list_checkin_candidates(
         .limit(limit)
     )
     if after is not None:
-        query = query.where(
-            or_(
-                Enrollment.anchor_date > after[0],
-                and_(Enrollment.anchor_date == after[0], Enrollment.id > after[1]),
-            )
-        )
+        # A row comparison, which both databases read as a range of the index.
+        query = query.where(tuple_(Enrollment.anchor_date, Enrollment.id) > tuple_(*after))
     return [Candidate(*row) for row in session.execute(query)]
 
 

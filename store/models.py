@@ -405,10 +405,12 @@ class Enrollment(Base):
     __table_args__ = (
         CheckConstraint("cycle_days BETWEEN 7 AND 365", name="cycle_days_range"),
         # The scheduler's check-in creation: only enrollments still waiting for the check-in of
-        # their current anchor are in this index, so the pass reads the due ones and no others.
+        # their current anchor are in this index, so the pass reads the due ones and no others,
+        # a page at a time from the last (anchor date, id) it read.
         Index(
             "ix_enrollments_checkin_pending",
             "anchor_date",
+            "id",
             postgresql_where=text(CHECKIN_PENDING),
             sqlite_where=text(CHECKIN_PENDING),
         ),

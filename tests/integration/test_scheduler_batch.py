@@ -1,16 +1,21 @@
 """The batch boundaries of a pass (scheduler/batch.py): what happens between a batch's record
-commit and its sends, and two check-ins of one patient in one batch."""
+commit and its sends, how many texts are handed over ahead of the network, and two check-ins
+of one patient in one batch."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
+import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.transports.base import SendResult
 from scheduler.jobs import run_pass
+from store import checkins
 from store.models import Channel, Checkin, CheckinStatus, Direction, Message, Purpose
 from tests.factories import make_patient, make_store
 from tests.integration.scheduler_helpers import DEFAULTS, URLS, ClockedFake, fresh, ny, tick
@@ -20,36 +25,70 @@ ANCHOR = dt.date(2026, 12, 14)
 ANN, BOB = "+12025550161", "+12025550162"
 
 
-class ReplyDuringSends(ClockedFake):
-    """Twilio, and while it takes Ann's reminder Bob answers his first text (a real signed
-    webhook, committed before Bob's reminder is handed over)."""
+class Watching(ClockedFake):
+    """Twilio taking 20 ms a text. At the end of each send it notes how many texts were
+    handed over (pending) and not yet answered: what a crash at that moment would strand."""
 
-    def __init__(self, twilio: TwilioPoster) -> None:
+    def __init__(self, app: Flask) -> None:
         super().__init__()
-        self.twilio = twilio
-        self.armed = self.replied = False
+        self.app = app
+        self.lock = threading.Lock()
+        self.answered = 0
+        self.exposed: list[int] = []
 
     def send_sms(self, **kwargs) -> SendResult:  # type: ignore[no-untyped-def,override]
-        if kwargs["to"] == ANN and self.armed and not self.replied:
-            self.replied = True
-            assert self.twilio.sms(BOB, "nope").status_code == 200
+        time.sleep(0.02)
+        with fresh(self.app) as check:
+            handed = check.scalar(
+                select(func.count()).where(
+                    Message.status == "pending", Message.twilio_sid.is_(None)
+                )
+            )
+        with self.lock:
+            self.exposed.append(handed - self.answered)
+            self.answered += 1
         return super().send_sms(**kwargs)
 
 
-def test_a_reply_committed_between_the_record_and_the_send_stops_that_follow_up(
-    app: Flask, session: Session, twilio: TwilioPoster
+def test_the_next_wave_is_handed_over_while_one_is_sent_and_no_more(
+    app: Flask, session: Session
+) -> None:
+    store = make_store(session)
+    for n in range(20):
+        make_patient(session, store, f"P{n}", phone=f"+1202555{n:04d}", anchor_date=ANCHOR)
+    session.commit()
+    fake = Watching(app)
+    fake.now = ny(2026, 12, 7, 9, 0)
+    sessions = app.extensions["medsync"].db.sessions
+    report = run_pass(sessions, fake.now, transport=fake, urls=URLS, defaults=DEFAULTS, workers=4)
+    assert report.texts == 20
+    # While a wave of 4 is on the network the next 4 are already handed over (the commit
+    # costs no time), and never a third wave: a crash strands at most 8.
+    assert max(fake.exposed) == 8
+
+
+def test_a_reply_committed_between_the_record_and_the_hand_over_stops_that_follow_up(
+    app: Flask, session: Session, twilio: TwilioPoster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = make_store(session)
     make_patient(session, store, "P1", first_name="Ann", phone=ANN, anchor_date=ANCHOR)
     make_patient(session, store, "P2", first_name="Bob", phone=BOB, anchor_date=ANCHOR)
     session.commit()
-    fake = ReplyDuringSends(twilio)
+    fake = ClockedFake()
     tick(app, fake, ny(2026, 12, 7, 9, 0))  # both first texts
     assert len(fake.to(ANN)) == len(fake.to(BOB)) == 1
-    # A day later both reminders are due, in one batch; Ann's goes out first (patient order,
-    # one at a time: --workers 1), and Bob's answer arrives meanwhile.
+    # A day later both reminders are due, in one batch, recorded in one commit; they are
+    # handed over one at a time (--workers 1), Ann's first, and Bob answers meanwhile.
+    hand_over = checkins.hand_over
+    replied: list[int] = []
+
+    def bob_answers_first(session: Session, message_ids: list[int]) -> list[int]:
+        if not replied:
+            replied.append(twilio.sms(BOB, "nope").status_code)
+        return hand_over(session, message_ids)
+
+    monkeypatch.setattr(checkins, "hand_over", bob_answers_first)
     fake.now = ny(2026, 12, 8, 9, 0)
-    fake.armed = True
     report = run_pass(
         app.extensions["medsync"].db.sessions,
         fake.now,
@@ -58,7 +97,8 @@ def test_a_reply_committed_between_the_record_and_the_send_stops_that_follow_up(
         defaults=DEFAULTS,
         workers=1,
     )
-    assert fake.replied
+    monkeypatch.undo()
+    assert replied == [200]
     assert len(fake.to(ANN)) == 2  # Ann's reminder
     assert len(fake.to(BOB)) == 1  # Bob answered: no reminder
     assert report.texts == 1

@@ -1,7 +1,8 @@
 """A pass killed with SIGKILL mid-batch, restarted at once with the same `--now` (issue 16):
 everyone whose send had not started is texted, nobody twice. A batch's texts are recorded in
-one commit and handed over to Twilio a wave at a time (scheduler/batch.py): a kill between the
-two, or between two waves, leaves texts in the outbox that the restart sends."""
+one commit and handed over to Twilio a wave at a time, the next wave while one is sent
+(scheduler/batch.py): a kill between the two, or between two waves, leaves texts in the outbox
+that the restart sends."""
 
 from __future__ import annotations
 
@@ -138,10 +139,11 @@ def test_a_killed_pass_restarted_at_once_texts_everyone_else_once(
     assert max(recorded.values()) == 1
     assert max(SlowHandler.seen.values()) == 1  # nobody texted twice
     # Everyone whose send had not started was texted: the only ones Twilio never saw are
-    # those handed over (pending) in the wave the kill interrupted, one at --workers 1.
+    # those handed over (pending) in the wave the kill interrupted and the next one, handed
+    # over while it was on the network: two at --workers 1.
     statuses = first_statuses(session)
     unseen = set(phones) - set(SlowHandler.seen)
-    assert len(unseen) <= 1
+    assert len(unseen) <= 2
     assert all(statuses[phone] == "pending" for phone in unseen)
     assert "outbox" not in statuses.values()
 
