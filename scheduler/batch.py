@@ -351,9 +351,9 @@ def _send(
         )
         return text
 
-    def hand_over(part: list[Text]) -> list[Text]:
+    def hand_over(session: Session, part: list[Text]) -> list[Text]:
         try:
-            with sessions() as session, session.begin():
+            with session.begin():
                 handed = set(checkins.hand_over(session, [t.message_id for t in part]))
         except Exception:
             log.exception("scheduler: handing over %d texts failed; the next pass does", len(part))
@@ -361,13 +361,14 @@ def _send(
         return [t for t in part if t.message_id in handed]
 
     waves = [texts[start : start + wave] for start in range(0, len(texts), wave)]
-    ready = hand_over(waves[0]) if waves else []
-    for following in [*waves[1:], None]:
-        on_the_network = [pool.submit(send, text) for text in ready]
-        # The next wave is handed over (its commit waits on the disk) while this one is sent:
-        # at most two waves are pending and unsent when the process dies.
-        ready = hand_over(following) if following is not None else []
-        sent.extend(future.result() for future in on_the_network)
+    with sessions() as session:  # one connection for the batch's hand-overs
+        ready = hand_over(session, waves[0]) if waves else []
+        for following in [*waves[1:], None]:
+            on_the_network = [pool.submit(send, text) for text in ready]
+            # The next wave is handed over while this one is sent: at most two waves are
+            # pending and unsent when the process dies.
+            ready = hand_over(session, following) if following is not None else []
+            sent.extend(future.result() for future in on_the_network)
     return sent
 
 

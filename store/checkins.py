@@ -719,17 +719,16 @@ def _hand_over_query() -> Executable:
         )
         .exists()
     )
+    # One statement: the texts still allowed become pending, the others not sent.
+    allowed = and_(~wrote, contactable, still_open)
     return (
         update(table)
         .where(
             table.c.id.in_(bindparam("message_ids", expanding=True)),
             table.c.status == OUTBOX,
-            ~wrote,
-            contactable,
-            still_open,
         )
-        .values(status="pending")
-        .returning(table.c.id)
+        .values(status=case((allowed, literal("pending")), else_=literal(NOT_SENT)))
+        .returning(table.c.id, table.c.status)
     )
 
 
@@ -747,12 +746,8 @@ def hand_over(session: Session, message_ids: Sequence[int]) -> list[int]:
     """
     if not message_ids:
         return []
-    ids = list(message_ids)
-    handed = set(session.scalars(_HAND_OVER, {"message_ids": ids}))
-    stopped = [i for i in ids if i not in handed]
-    if stopped:
-        void_outbox(session, stopped)
-    return [i for i in ids if i in handed]
+    rows = session.execute(_HAND_OVER, {"message_ids": list(message_ids)})
+    return [message_id for message_id, status in rows if status == "pending"]
 
 
 def void_outbox(session: Session, message_ids: Sequence[int]) -> None:
