@@ -31,6 +31,12 @@ The guarantees of the one-check-in-at-a-time pass, kept per batch:
 
 Calls (an IVR follow-up, voice patients) are placed one check-in at a time after the batch's
 texts (`jobs.handle_checkin`): they are paced at one a second per account anyway.
+
+Steps 1-3 are `decide_batch`, steps 4-5 and the calls `deliver_batch`. The pass
+(`jobs.work_due_checkins`) delivers a batch on a thread of its own while it claims and decides
+the next one, so the database round trips of the one overlap the sends of the other; it waits
+for a batch's delivery before it starts the next one's, so at most one batch is being
+delivered.
 """
 
 from __future__ import annotations
@@ -99,20 +105,25 @@ class _Record:
     attempts: list[tuple[int, dt.datetime]] = dataclasses.field(default_factory=list)
 
 
-def handle_batch(
+@dataclass
+class Decided:
+    """A batch after its first transaction: what to send and call, and what it did so far."""
+
+    report: jobs.PassReport
+    texts: list[Text]
+    calls: list[int]
+    deferred: list[int]  # another check-in of the same phone went first: the next round's
+
+
+def decide_batch(
     sessions: jobs.SessionFactory,
     checkin_ids: Sequence[int],
     now: dt.datetime,
     outbox: jobs.Outbox,
-    pool: Executor,
-    workers: int = 1,
-) -> tuple[jobs.PassReport, list[int]]:
-    """Handle one batch of check-ins claimed by this pass; return what it did and the ids left
-    for the next round (another check-in of the same phone went first)."""
+) -> Decided:
+    """Lock, read, decide and record one batch of check-ins claimed by this pass (one
+    transaction); an error leaves the claims to expire."""
     report = jobs.PassReport()
-    texts: list[Text] = []
-    calls: list[int] = []
-    deferred: list[int] = []
     with sessions() as session:
         try:
             with session.begin():
@@ -125,7 +136,22 @@ def handle_batch(
                 "scheduler: a batch of %d check-ins failed; retried when its claims expire",
                 len(checkin_ids),
             )
-            return report, []
+            return Decided(report, [], [], [])
+    return Decided(report, texts, calls, deferred)
+
+
+def deliver_batch(
+    sessions: jobs.SessionFactory,
+    decided: Decided,
+    now: dt.datetime,
+    outbox: jobs.Outbox,
+    pool: Executor,
+    workers: int = 1,
+) -> jobs.PassReport:
+    """Hand over and send a decided batch's texts, record Twilio's answers, then place its
+    calls; return what that did."""
+    report = jobs.PassReport()
+    texts = decided.texts
     sent = _send(sessions, texts, outbox, pool, max(1, workers))
     if texts:
         with sessions() as session:
@@ -135,9 +161,9 @@ def handle_batch(
             except Exception:
                 report.errors += len(texts)
                 log.exception("scheduler: recording Twilio's answers for a batch failed")
-    for checkin_id in calls:
+    for checkin_id in decided.calls:
         report.add(jobs.handle_checkin(sessions, checkin_id, now, outbox))
-    return report, deferred
+    return report
 
 
 def _decide_and_record(

@@ -16,7 +16,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -276,29 +276,43 @@ def work_due_checkins(
     """Claim and handle due check-ins, a batch at a time, until none is left.
 
     Each batch is handled by scheduler.batch: its patients locked and its histories read in
-    one statement each, its texts recorded in one commit, then sent by the pool's threads.
-    A check-in of a phone already handled in the batch (a household, or a second check-in of
+    one statement each, its texts recorded in one commit (`decide_batch`), then handed over
+    and sent by the pool's threads (`deliver_batch`). A batch is delivered on a thread of its
+    own while the next one is claimed and decided; the next delivery waits for it. A
+    check-in of a phone already handled in the batch (a household, or a second check-in of
     one patient) is left for the next batch.
     """
     looks: Counter[int] = Counter()
     until = now + CLAIM_FOR
-    while True:
-        with sessions() as session, session.begin():
-            stale = _wall() - STALE_AFTER
-            ids = checkins.list_due_checkin_ids(session, now, batch, stale)
-            fresh = [i for i in ids if looks[i] < MAX_LOOKS_PER_PASS]
-            mine = checkins.claim_checkins(
-                session, fresh, now, until, pass_id=pass_id, stale_before=stale
+    delivering: Future[PassReport] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scheduler-deliver") as deliverer:
+        while True:
+            with sessions() as session, session.begin():
+                stale = _wall() - STALE_AFTER
+                ids = checkins.list_due_checkin_ids(session, now, batch, stale)
+                fresh = [i for i in ids if looks[i] < MAX_LOOKS_PER_PASS]
+                mine = checkins.claim_checkins(
+                    session, fresh, now, until, pass_id=pass_id, stale_before=stale
+                )
+            report.claimed_elsewhere += len(fresh) - len(mine)
+            if not mine:
+                if delivering is None:
+                    return
+                # The batch being delivered may make some of its check-ins due again at once.
+                report.add(delivering.result())
+                delivering = None
+                continue
+            for checkin_id in mine:
+                looks[checkin_id] += 1
+            decided = batches.decide_batch(sessions, mine, now, outbox)
+            report.add(decided.report)
+            for checkin_id in decided.deferred:
+                looks[checkin_id] -= 1  # not looked at: another check-in of its phone went first
+            if delivering is not None:
+                report.add(delivering.result())
+            delivering = deliverer.submit(
+                batches.deliver_batch, sessions, decided, now, outbox, pool, workers
             )
-        report.claimed_elsewhere += len(fresh) - len(mine)
-        if not mine:
-            return
-        for checkin_id in mine:
-            looks[checkin_id] += 1
-        part, deferred = batches.handle_batch(sessions, mine, now, outbox, pool, workers)
-        report.add(part)
-        for checkin_id in deferred:
-            looks[checkin_id] -= 1  # not looked at: another check-in of its phone went first
 
 
 def handle_checkin(

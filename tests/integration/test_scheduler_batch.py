@@ -67,6 +67,51 @@ def test_the_next_wave_is_handed_over_while_one_is_sent_and_no_more(
     assert max(fake.exposed) == 8
 
 
+class Recording(ClockedFake):
+    """Twilio taking 30 ms a text. At the end of each send it notes how many texts the pass
+    has recorded and Twilio not yet answered."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.app = app
+        self.lock = threading.Lock()
+        self.answered = 0
+        self.ahead: list[int] = []
+
+    def send_sms(self, **kwargs) -> SendResult:  # type: ignore[no-untyped-def,override]
+        time.sleep(0.03)
+        with fresh(self.app) as check:
+            recorded = check.scalar(
+                select(func.count()).where(
+                    Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.FIRST
+                )
+            )
+        with self.lock:
+            self.ahead.append(recorded - self.answered)
+            self.answered += 1
+        return super().send_sms(**kwargs)
+
+
+def test_the_next_batch_is_decided_while_one_is_delivered_and_no_further(
+    app: Flask, session: Session
+) -> None:
+    store = make_store(session)
+    for n in range(9):
+        make_patient(session, store, f"P{n}", phone=f"+1202555{n:04d}", anchor_date=ANCHOR)
+    session.commit()
+    fake = Recording(app)
+    fake.now = ny(2026, 12, 7, 9, 0)
+    sessions = app.extensions["medsync"].db.sessions
+    report = run_pass(
+        sessions, fake.now, transport=fake, urls=URLS, defaults=DEFAULTS, batch_size=3, workers=1
+    )
+    assert report.texts == 9
+    assert len(fake.contacts) == len({c.to for c in fake.contacts}) == 9
+    # While a batch of 3 is sent, the next 3 are already recorded (their round trips overlap
+    # the sends); never a third batch: a batch waits for the one before to be delivered.
+    assert max(fake.ahead) == 6
+
+
 def test_a_reply_committed_between_the_record_and_the_hand_over_stops_that_follow_up(
     app: Flask, session: Session, twilio: TwilioPoster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
