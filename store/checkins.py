@@ -739,10 +739,10 @@ def hand_over(session: Session, message_ids: Sequence[int]) -> list[int]:
     """Mark recorded texts as handed to Twilio (OUTBOX -> pending); return those marked.
 
     A text is not handed over when its patient wrote after it was recorded, has opted out, or
-    its check-in is no longer open: a reply arriving between the batch's decision and its send
-    stops the follow-up. Those are marked not sent (`NOT_SENT`, no SID: refused, so they count
-    against no cap). The caller commits before it sends: from then on a crash never sends them
-    twice.
+    its check-in is no longer open: a reply arriving between the batch's record commit and
+    this hand-over stops the follow-up. Those are marked not sent in the same statement
+    (`NOT_SENT`, no SID: refused, so they count against no cap). The caller commits before it
+    sends: from then on a crash never sends them twice.
     """
     if not message_ids:
         return []
