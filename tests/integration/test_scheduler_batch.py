@@ -10,7 +10,7 @@ import time
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.transports.base import SendResult
@@ -25,55 +25,19 @@ ANCHOR = dt.date(2026, 12, 14)
 ANN, BOB = "+12025550161", "+12025550162"
 
 
-class Watching(ClockedFake):
-    """Twilio taking 20 ms a text. At the end of each send it notes how many texts were
-    handed over (pending) and not yet answered: what a crash at that moment would strand."""
+HANDED_OVER = (Message.status == "pending", Message.twilio_sid.is_(None))
+RECORDED = (Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.FIRST)
 
-    def __init__(self, app: Flask) -> None:
+
+class Counting(ClockedFake):
+    """Twilio taking 30 ms a text. At the end of each send it notes how many messages match
+    `where` (counted in a session of its own) less the texts it has answered: how far the
+    pass has gone ahead of Twilio's answers."""
+
+    def __init__(self, app: Flask, where: tuple[ColumnElement[bool], ...]) -> None:
         super().__init__()
         self.app = app
-        self.lock = threading.Lock()
-        self.answered = 0
-        self.exposed: list[int] = []
-
-    def send_sms(self, **kwargs) -> SendResult:  # type: ignore[no-untyped-def,override]
-        time.sleep(0.02)
-        with fresh(self.app) as check:
-            handed = check.scalar(
-                select(func.count()).where(
-                    Message.status == "pending", Message.twilio_sid.is_(None)
-                )
-            )
-        with self.lock:
-            self.exposed.append(handed - self.answered)
-            self.answered += 1
-        return super().send_sms(**kwargs)
-
-
-def test_the_next_wave_is_handed_over_while_one_is_sent_and_no_more(
-    app: Flask, session: Session
-) -> None:
-    store = make_store(session)
-    for n in range(20):
-        make_patient(session, store, f"P{n}", phone=f"+1202555{n:04d}", anchor_date=ANCHOR)
-    session.commit()
-    fake = Watching(app)
-    fake.now = ny(2026, 12, 7, 9, 0)
-    sessions = app.extensions["medsync"].db.sessions
-    report = run_pass(sessions, fake.now, transport=fake, urls=URLS, defaults=DEFAULTS, workers=4)
-    assert report.texts == 20
-    # While a wave of 4 is on the network the next 4 are already handed over (the commit
-    # costs no time), and never a third wave: a crash strands at most 8.
-    assert max(fake.exposed) == 8
-
-
-class Recording(ClockedFake):
-    """Twilio taking 30 ms a text. At the end of each send it notes how many texts the pass
-    has recorded and Twilio not yet answered."""
-
-    def __init__(self, app: Flask) -> None:
-        super().__init__()
-        self.app = app
+        self.where = where
         self.lock = threading.Lock()
         self.answered = 0
         self.ahead: list[int] = []
@@ -81,32 +45,42 @@ class Recording(ClockedFake):
     def send_sms(self, **kwargs) -> SendResult:  # type: ignore[no-untyped-def,override]
         time.sleep(0.03)
         with fresh(self.app) as check:
-            recorded = check.scalar(
-                select(func.count()).where(
-                    Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.FIRST
-                )
-            )
+            count = check.scalar(select(func.count()).where(*self.where))
         with self.lock:
-            self.ahead.append(recorded - self.answered)
+            self.ahead.append(count - self.answered)
             self.answered += 1
         return super().send_sms(**kwargs)
+
+
+def _first_texts(
+    app: Flask, session: Session, patients: int, fake: Counting, **options: int
+) -> None:
+    store = make_store(session)
+    for n in range(patients):
+        make_patient(session, store, f"P{n}", phone=f"+1202555{n:04d}", anchor_date=ANCHOR)
+    session.commit()
+    fake.now = ny(2026, 12, 7, 9, 0)
+    sessions = app.extensions["medsync"].db.sessions
+    report = run_pass(sessions, fake.now, transport=fake, urls=URLS, defaults=DEFAULTS, **options)
+    assert report.texts == patients
+    assert len(fake.contacts) == len({c.to for c in fake.contacts}) == patients
+
+
+def test_the_next_wave_is_handed_over_while_one_is_sent_and_no_more(
+    app: Flask, session: Session
+) -> None:
+    fake = Counting(app, HANDED_OVER)
+    _first_texts(app, session, 20, fake, workers=4)
+    # While a wave of 4 is on the network the next 4 are already handed over (the commit
+    # costs no time), and never a third wave: a crash strands at most 8.
+    assert max(fake.ahead) == 8
 
 
 def test_the_next_batch_is_decided_while_one_is_delivered_and_no_further(
     app: Flask, session: Session
 ) -> None:
-    store = make_store(session)
-    for n in range(9):
-        make_patient(session, store, f"P{n}", phone=f"+1202555{n:04d}", anchor_date=ANCHOR)
-    session.commit()
-    fake = Recording(app)
-    fake.now = ny(2026, 12, 7, 9, 0)
-    sessions = app.extensions["medsync"].db.sessions
-    report = run_pass(
-        sessions, fake.now, transport=fake, urls=URLS, defaults=DEFAULTS, batch_size=3, workers=1
-    )
-    assert report.texts == 9
-    assert len(fake.contacts) == len({c.to for c in fake.contacts}) == 9
+    fake = Counting(app, RECORDED)
+    _first_texts(app, session, 9, fake, batch_size=3, workers=1)
     # While a batch of 3 is sent, the next 3 are already recorded (their round trips overlap
     # the sends); never a third batch: a batch waits for the one before to be delivered.
     assert max(fake.ahead) == 6
