@@ -15,7 +15,6 @@ from flask.cli import with_appcontext
 
 from bot.cli import import_store
 from bot.extensions import db_session
-from bot.fhir import reading, writing
 from store import importer
 from store.audit import record_audit
 from store.models import utcnow
@@ -36,6 +35,8 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def import_fhir(json_file: Path, store_code: str | None, dry_run: bool) -> None:
     """Upsert patients, enrollments and medicines from a FHIR R4 Bundle (SPEC 15)."""
+    from bot.fhir import reading  # the FHIR models take 0.15 s to import: only when used
+
     session = db_session()
     default_store = import_store(store_code)
 
@@ -86,6 +87,8 @@ def import_fhir(json_file: Path, store_code: str | None, dry_run: bool) -> None:
 @with_appcontext
 def export_fhir(day: dt.datetime, store_code: str | None, out: Path | None) -> None:
     """The day's check-in outcomes and fill decisions as a FHIR R4 Bundle (SPEC 15)."""
+    from bot.fhir import writing  # the FHIR models take 0.15 s to import: only when used
+
     session = db_session()
     store_ids = None
     if store_code is not None:
