@@ -19,8 +19,9 @@ The guarantees of the one-check-in-at-a-time pass, kept per batch:
    arriving mid-pass stops the follow-up), it is committed, and the wave is sent at once,
    concurrently (the transport's pacing still spaces each sender's texts). The next wave's
    hand-over is committed while a wave is on the network, so its round trips cost no time
-   (they had been 60% of the main thread's wall time at 1,000,000 enrollments on PostgreSQL); a reply
-   committed after that, while the wave before is sent, no longer stops the text. A crash
+   (they had been 60% of the main thread's wall time at 1,000,000 enrollments on
+   PostgreSQL); a reply committed after that, while the wave before is sent, no longer stops
+   the text. A crash
    after a hand-over commit never sends those texts again (pending counts as made; at most
    two waves are pending and unsent); a crash before it leaves them in the outbox, and the
    next pass, which takes a dead pass's claims at once, sends them as recorded if the policy
