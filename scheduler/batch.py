@@ -21,11 +21,10 @@ The guarantees of the one-check-in-at-a-time pass, kept per batch:
    hand-over is committed while a wave is on the network, so its round trips cost no time
    (they had been 60% of the main thread's wall time at 1,000,000 enrollments on
    PostgreSQL); a reply committed after that, while the wave before is sent, no longer stops
-   the text. A crash
-   after a hand-over commit never sends those texts again (pending counts as made; at most
-   two waves are pending and unsent); a crash before it leaves them in the outbox, and the
-   next pass, which takes a dead pass's claims at once, sends them as recorded if the policy
-   still says so.
+   the text. A crash after a hand-over commit never sends those texts again (pending counts
+   as made; at most two waves are pending and unsent); a crash before it leaves them in the
+   outbox, and the next pass, which takes a dead pass's claims at once, sends them as
+   recorded if the policy still says so.
 5. **Record the outcomes in one commit**: Twilio's answers in one statement, what an error
    code means (an opt-out, an invalid number) per message, and the next looks in one
    statement.
