@@ -389,12 +389,13 @@ def _send(
     waves = [texts[start : start + wave] for start in range(0, len(texts), wave)]
     with sessions() as session:  # one connection for the batch's hand-overs
         ready = hand_over(session, waves[0]) if waves else []
-        for following in [*waves[1:], None]:
+        for following in waves[1:]:
             on_the_network = [pool.submit(send, text) for text in ready]
             # The next wave is handed over while this one is sent: at most two waves are
             # pending and unsent when the process dies.
-            ready = hand_over(session, following) if following is not None else []
+            ready = hand_over(session, following)
             sent.extend(future.result() for future in on_the_network)
+    sent.extend(pool.map(send, ready))  # the last wave
     return sent
 
 
