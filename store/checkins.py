@@ -874,12 +874,16 @@ def forget_dead_passes(session: Session, host: str, alive: Callable[[int], bool]
     """
     table = table_of(SchedulerPass)
     if session.get_bind().dialect.name == "postgresql":
+        # The passes first, then the locks: a pass commits its row after taking its lock, so
+        # every row read here has its lock in the second read unless its process is gone. The
+        # other order forgot a pass that started between the two reads.
+        passes = list(session.scalars(select(table.c.id)))
         held = text(
             "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = :space"
             " AND objsubid = 2 AND granted"
         ).bindparams(space=PASS_LOCK_SPACE)
         held_ids = {int(row[0]) for row in session.execute(held)}
-        dead = [i for i in session.scalars(select(table.c.id)) if i not in held_ids]
+        dead = [i for i in passes if i not in held_ids]
     else:
         rows = session.execute(select(table.c.id, table.c.pid).where(table.c.host == host[:255]))
         dead = [row.id for row in rows if not alive(row.pid)]
