@@ -33,6 +33,9 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/queue$"))
+    # The URL changes when the queue's HTML arrives; its stylesheet may still be on the way (a
+    # layout measured then is the unstyled page's: seen once in CI).
+    page.wait_for_load_state("load")
 
 
 def test_a_pharmacist_reads_texts_and_resolves_an_item(
