@@ -9,6 +9,7 @@ check-in, due check-ins through `(status, next_attempt_at)`, history by check-in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -796,10 +797,20 @@ def record_dialog(
     if topics is not None:
         values["topics"] = dict(topics)
     if values:
-        table = table_of(Checkin)
-        session.execute(
-            update(table).where(table.c.id == checkin_id).values(updated_at=now, **values)
-        )
+        statement = _record_dialog_statement(tuple(values))
+        session.execute(statement, {"checkin": checkin_id, "now": now, **values})
+
+
+@functools.cache
+def _record_dialog_statement(columns: tuple[str, ...]) -> Executable:
+    """The UPDATE of `record_dialog` for these columns, built once: it runs on every reply,
+    and building it anew costs SQLAlchemy more than executing it (a handful of variants)."""
+    table = table_of(Checkin)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("checkin"))
+        .values(updated_at=bindparam("now"), **{column: bindparam(column) for column in columns})
+    )
 
 
 def close_open_checkins(
